@@ -1,0 +1,102 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ir/attributes.h"
+#include "ir/shape.h"
+
+namespace kiln::ir {
+
+struct AttrSpec {
+  std::string name;
+  AttrType type;
+  std::optional<AttrValue> default_value;  // none: the attribute is required
+};
+
+// What shape inference sees of a node: its operand types and its attributes
+// (schema defaults already filled in).
+struct InferContext {
+  std::string_view op;
+  std::span<const TensorType> inputs;
+  const Attributes& attrs;
+
+  const AttrValue& attr(std::string_view name) const { return attrs.find(std::string(name))->second; }
+  int64_t attr_int(std::string_view name) const { return std::get<int64_t>(attr(name)); }
+  double attr_real(std::string_view name) const { return std::get<double>(attr(name)); }
+  bool attr_bool(std::string_view name) const { return std::get<bool>(attr(name)); }
+  const std::string& attr_string(std::string_view name) const { return std::get<std::string>(attr(name)); }
+};
+
+// Infers result types, or fails with a message naming the operand and the
+// rule broken ("operand 'w' (f32[64, 32]): contraction dim 32 != 64").
+using InferFn = std::function<absl::StatusOr<std::vector<TensorType>>(const InferContext&)>;
+
+// Everything kiln knows about one op lives in its entry: the parser,
+// verifier, passes, memory planner and scheduler all read it; none keeps a
+// switch of its own over op names.
+struct OpDef {
+  std::string name;
+  std::string doc;                    // one line, for --help and docs/
+  std::vector<std::string> operands;  // names, in order; the last may repeat when variadic
+  int min_inputs = 0;
+  int max_inputs = 0;  // -1: variadic
+  std::vector<AttrSpec> attrs;
+  InferFn infer;
+
+  // Traits.
+  bool elementwise = false;
+  bool commutative = false;
+  // The result may share storage with this operand when the operand dies
+  // here (an optimisation the planner may take); -1 for none.
+  int may_write_in_place_over = -1;
+  // The result *is* this operand's storage (kv_write updates the cache it
+  // returns; reshape is a view); -1 for none.
+  int aliases_operand = -1;
+  // The result is a view: no kernel runs (reshape).
+  bool is_view = false;
+  // The op reads these step symbols at run time beyond those in its shapes
+  // (rope and attention read the past length P).
+  std::vector<std::string> reads_symbols;
+  // Only passes create it (fused ops); the JSON frontend refuses it.
+  bool fused = false;
+};
+
+// The registry of ops. Registration happens once at start-up (the built-in
+// table) or explicitly by users adding their own ops before building graphs;
+// lookups are then thread-safe.
+class OpRegistry {
+ public:
+  static OpRegistry& global();
+
+  absl::Status add(OpDef def);
+  const OpDef* find(std::string_view name) const;
+  std::vector<const OpDef*> all() const;
+
+ private:
+  OpRegistry();
+  std::vector<std::unique_ptr<OpDef>> defs_;
+};
+
+const OpDef* find_op(std::string_view name);
+
+// Registers the built-in primitive ops (ops.cc) and fused ops
+// (fused_ops.cc); called by OpRegistry's constructor.
+void register_primitive_ops(OpRegistry& registry);
+void register_fused_ops(OpRegistry& registry);
+
+// Shape helpers shared by op entries and fused-op entries.
+absl::Status expect_rank_at_least(const InferContext& ctx, int operand, int64_t rank);
+absl::Status expect_same_dim(const InferContext& ctx, int operand_a, int64_t dim_a, int operand_b,
+                             int64_t dim_b);
+absl::Status expect_float(const InferContext& ctx, int operand);
+// `b` broadcasts to `a` when its shape equals `a`'s or a suffix of it.
+absl::Status expect_broadcastable(const InferContext& ctx, int operand_a, int operand_b);
+std::string operand_label(const InferContext& ctx, int operand);
+
+}  // namespace kiln::ir
