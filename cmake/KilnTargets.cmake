@@ -40,6 +40,12 @@ function(kiln_test name)
     KILN_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     KILN_BINARY_DIR="${PROJECT_BINARY_DIR}"
     KILN_PYTHON="${KILN_PYTHON}")
+  # End-to-end suites (tests/e2e) are labelled e2e, the rest unit: the
+  # sanitizer job runs the unit label only.
+  set(label unit)
+  if(CMAKE_CURRENT_SOURCE_DIR MATCHES "/tests/e2e$")
+    set(label e2e)
+  endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "KILN_PLUGIN_PATH=${PROJECT_BINARY_DIR}/backends")
+    PROPERTIES ENVIRONMENT "KILN_PLUGIN_PATH=${PROJECT_BINARY_DIR}/backends" LABELS ${label})
 endfunction()

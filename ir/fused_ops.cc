@@ -1,11 +1,215 @@
-// Fused ops: created only by the fusion passes (passes/fusion_rules.cc), never
-// by frontends. Each has a CPU reference kernel and keeps the unfused form as
-// its fallback.
+// Fused ops: created only by the fusion pass (passes/fusion_rules.cc), never
+// by frontends. Each computes exactly what the primitive graph it replaces
+// computes (ir/ops.cc gives those semantics), has a CPU reference kernel
+// (kernels/cpu/fused_*.cc), and keeps the unfused form as its fallback: when
+// no rule matches, the primitive ops stay.
+//
+// Conventions beyond ir/ops.cc's:
+//  - every weight is 2-D and shared by all rows: [K, N], or [N, K] when
+//    transpose_b (the layout of HF checkpoints);
+//  - a fused op that swallows a sum it can also hand on writes that sum as
+//    result 0 (the "tee" form) and the op's main result after it. The result
+//    count is fixed per op: when nothing reads the sum, the result is simply
+//    unused (dce keeps the node for its other result; the planner gives the
+//    sum a slot that dies at once). One result list per op keeps kernels,
+//    rules and the planner free of "is the tee on?" branches;
+//  - `act` names the gated activation by its primitive op (silu or gelu) and
+//    `approximate` is gelu's attribute of the same name.
 
+#include <array>
+
+#include "absl/strings/str_cat.h"
 #include "ir/op_registry.h"
 
 namespace kiln::ir {
+namespace {
 
-void register_fused_ops(OpRegistry& registry) {}
+using Types = absl::StatusOr<std::vector<TensorType>>;
+
+absl::Status fail(const InferContext& ctx, int operand, const std::string& rule) {
+  return absl::InvalidArgumentError(absl::StrCat(operand_label(ctx, operand), ": ", rule));
+}
+
+// The activations a gated FFN may use. Each takes approximate = "none";
+// gelu also has its tanh form.
+struct Activation {
+  std::string_view op;
+  bool has_tanh_form;
+};
+constexpr std::array<Activation, 2> kActivations = {{
+    {"silu", false},
+    {"gelu", true},
+}};
+
+absl::Status check_activation(const InferContext& ctx) {
+  const std::string& act = ctx.attr_string("act");
+  const std::string& approximate = ctx.attr_string("approximate");
+  for (const Activation& known : kActivations) {
+    if (known.op != act) continue;
+    if (approximate == "none" || (known.has_tanh_form && approximate == "tanh")) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("act \"", act, "\" does not take approximate = \"", approximate, "\""));
+  }
+  return absl::InvalidArgumentError(absl::StrCat("act must be \"silu\" or \"gelu\", got \"", act, "\""));
+}
+
+// Checks the 2-D weight `w` against a contraction dim `k` (described as
+// `k_what` in messages) and returns its output dim N.
+absl::StatusOr<Dim> weight_cols(const InferContext& ctx, int w, const Dim& k, const std::string& k_what) {
+  const TensorType& weight = ctx.inputs[w];
+  if (weight.rank() != 2) return fail(ctx, w, "expected a 2-D weight");
+  if (absl::Status s = expect_float(ctx, w); !s.ok()) return s;
+  const bool transpose_b = ctx.attr_bool("transpose_b");
+  const Dim& weight_k = weight.shape[transpose_b ? 1 : 0];
+  if (!(weight_k == k)) {
+    return fail(ctx, w, absl::StrCat("contraction dim ", weight_k.to_string(), " must equal ", k_what, " ",
+                                     k.to_string()));
+  }
+  return weight.shape[transpose_b ? 0 : 1];
+}
+
+// x[..., M, K] @ w -> [..., M, N] in x's dtype.
+absl::StatusOr<TensorType> projection(const InferContext& ctx, int x, int w) {
+  if (absl::Status s = expect_rank_at_least(ctx, x, 2); !s.ok()) return s;
+  if (absl::Status s = expect_float(ctx, x); !s.ok()) return s;
+  const TensorType& input = ctx.inputs[x];
+  absl::StatusOr<Dim> n = weight_cols(ctx, w, input.shape.back(), "the last dim of operand 'x'");
+  if (!n.ok()) return n.status();
+  TensorType out = input;
+  out.shape.back() = *n;
+  return out;
+}
+
+// Norm weights (gain, bias) from operand `first` on: rank 1, sized like the
+// last dim of `like`.
+absl::Status check_norm_weights(const InferContext& ctx, int first, const TensorType& like) {
+  for (int i = first; i < static_cast<int>(ctx.inputs.size()); ++i) {
+    const TensorType& weight = ctx.inputs[i];
+    if (weight.rank() != 1 || !(weight.shape[0] == like.shape.back())) {
+      return fail(ctx, i, absl::StrCat("expected shape [", like.shape.back().to_string(), "]"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status expect_type(const InferContext& ctx, int operand, const TensorType& expected) {
+  if (ctx.inputs[operand] == expected) return absl::OkStatus();
+  return fail(ctx, operand, absl::StrCat("expected ", expected.to_string()));
+}
+
+// fused_ffn(x, w_gate, w_up, w_down) = (act(x @ w_gate) * (x @ w_up)) @ w_down.
+Types infer_fused_ffn(const InferContext& ctx) {
+  if (absl::Status s = check_activation(ctx); !s.ok()) return s;
+  absl::StatusOr<TensorType> gate = projection(ctx, 0, 1);
+  if (!gate.ok()) return gate.status();
+  absl::StatusOr<TensorType> up = projection(ctx, 0, 2);
+  if (!up.ok()) return up.status();
+  if (!(gate->shape.back() == up->shape.back())) {
+    return fail(ctx, 2, absl::StrCat("output dim must equal that of operand 'w_gate' (",
+                                     gate->shape.back().to_string(), ")"));
+  }
+  absl::StatusOr<Dim> out_cols = weight_cols(ctx, 3, gate->shape.back(), "the intermediate size");
+  if (!out_cols.ok()) return out_cols.status();
+  TensorType out = *gate;
+  out.shape.back() = *out_cols;
+  return std::vector<TensorType>{out};
+}
+
+// fused_gate_up(x, w_gate, w_up) = act(x @ w_gate) * (x @ w_up).
+Types infer_fused_gate_up(const InferContext& ctx) {
+  if (absl::Status s = check_activation(ctx); !s.ok()) return s;
+  absl::StatusOr<TensorType> gate = projection(ctx, 0, 1);
+  if (!gate.ok()) return gate.status();
+  absl::StatusOr<TensorType> up = projection(ctx, 0, 2);
+  if (!up.ok()) return up.status();
+  if (!(*gate == *up)) return fail(ctx, 2, absl::StrCat("must project to ", gate->to_string(), " as 'w_gate' does"));
+  return std::vector<TensorType>{*gate};
+}
+
+// matmul_rmsnorm(x, w, g [, residual]) -> (sum, normed): sum = x @ w
+// (+ residual), normed = rmsnorm(sum, g).
+Types infer_matmul_rmsnorm(const InferContext& ctx) {
+  absl::StatusOr<TensorType> sum = projection(ctx, 0, 1);
+  if (!sum.ok()) return sum.status();
+  if (ctx.inputs.size() == 4) {
+    if (absl::Status s = expect_type(ctx, 3, *sum); !s.ok()) return s;
+  }
+  const TensorType& g = ctx.inputs[2];
+  if (g.rank() != 1 || !(g.shape[0] == sum->shape.back())) {
+    return fail(ctx, 2, absl::StrCat("expected shape [", sum->shape.back().to_string(), "]"));
+  }
+  return std::vector<TensorType>{*sum, *sum};
+}
+
+// residual_rmsnorm(a, b, g) and residual_layernorm(a, b, g [, beta]) ->
+// (sum, normed): sum = a + b (equal types: the residual stream and a
+// block's output), normed = norm(sum).
+Types infer_residual_norm(const InferContext& ctx) {
+  if (absl::Status s = expect_float(ctx, 0); !s.ok()) return s;
+  if (absl::Status s = expect_rank_at_least(ctx, 0, 1); !s.ok()) return s;
+  if (absl::Status s = expect_type(ctx, 1, ctx.inputs[0]); !s.ok()) return s;
+  if (absl::Status s = check_norm_weights(ctx, 2, ctx.inputs[0]); !s.ok()) return s;
+  return std::vector<TensorType>{ctx.inputs[0], ctx.inputs[0]};
+}
+
+// matmul_qkv(x, wq, wk, wv [, bq, bk, bv]) -> (x @ wq + bq, x @ wk + bk,
+// x @ wv + bv): one read of x, three outputs (split write).
+Types infer_matmul_qkv(const InferContext& ctx) {
+  if (ctx.inputs.size() != 4 && ctx.inputs.size() != 7) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected 4 operands, or 7 with biases, got ", ctx.inputs.size()));
+  }
+  std::vector<TensorType> outs;
+  for (int w = 1; w <= 3; ++w) {
+    absl::StatusOr<TensorType> out = projection(ctx, 0, w);
+    if (!out.ok()) return out.status();
+    outs.push_back(*out);
+  }
+  for (int b = 4; b < static_cast<int>(ctx.inputs.size()); ++b) {
+    const Dim& n = outs[b - 4].shape.back();
+    if (ctx.inputs[b].rank() != 1 || !(ctx.inputs[b].shape[0] == n)) {
+      return fail(ctx, b, absl::StrCat("expected shape [", n.to_string(), "]"));
+    }
+  }
+  return outs;
+}
+
+std::vector<OpDef> fused_ops() {
+  const AttrSpec eps{"eps", AttrType::real, 1e-5};
+  const AttrSpec transpose_b{"transpose_b", AttrType::boolean, false};
+  const AttrSpec act{"act", AttrType::string, std::string("silu")};
+  const AttrSpec approximate{"approximate", AttrType::string, std::string("none")};
+  return {
+      {.name = "fused_ffn", .doc = "(act(x @ w_gate) * (x @ w_up)) @ w_down: a gated FFN in one dispatch",
+       .operands = {"x", "w_gate", "w_up", "w_down"}, .min_inputs = 4, .max_inputs = 4,
+       .attrs = {act, approximate, transpose_b}, .infer = infer_fused_ffn, .fused = true},
+      {.name = "fused_gate_up", .doc = "act(x @ w_gate) * (x @ w_up): a gated FFN's first half",
+       .operands = {"x", "w_gate", "w_up"}, .min_inputs = 3, .max_inputs = 3,
+       .attrs = {act, approximate, transpose_b}, .infer = infer_fused_gate_up, .fused = true},
+      {.name = "matmul_rmsnorm",
+       .doc = "sum = x @ w (+ residual), normed = rmsnorm(sum, g); results (sum, normed)",
+       .operands = {"x", "w", "g", "residual"}, .min_inputs = 3, .max_inputs = 4,
+       .attrs = {eps, transpose_b}, .infer = infer_matmul_rmsnorm, .fused = true},
+      {.name = "residual_rmsnorm", .doc = "sum = a + b, normed = rmsnorm(sum, g); results (sum, normed)",
+       .operands = {"a", "b", "g"}, .min_inputs = 3, .max_inputs = 3, .attrs = {eps},
+       .infer = infer_residual_norm, .may_write_in_place_over = 0, .fused = true},
+      {.name = "residual_layernorm",
+       .doc = "sum = a + b, normed = layernorm(sum, g (, beta)); results (sum, normed)",
+       .operands = {"a", "b", "g", "beta"}, .min_inputs = 3, .max_inputs = 4, .attrs = {eps},
+       .infer = infer_residual_norm, .may_write_in_place_over = 0, .fused = true},
+      {.name = "matmul_qkv", .doc = "x @ wq, x @ wk, x @ wv (+ biases) in one read of x; results (q, k, v)",
+       .operands = {"x", "wq", "wk", "wv", "bq", "bk", "bv"}, .min_inputs = 4, .max_inputs = 7,
+       .attrs = {transpose_b}, .infer = infer_matmul_qkv, .fused = true},
+  };
+}
+
+}  // namespace
+
+void register_fused_ops(OpRegistry& registry) {
+  for (OpDef& def : fused_ops()) {
+    absl::Status status = registry.add(std::move(def));
+    (void)status;  // the built-in names are unique
+  }
+}
 
 }  // namespace kiln::ir

@@ -62,7 +62,7 @@ struct OpDef {
   bool is_view = false;
   // The op reads these step symbols at run time beyond those in its shapes
   // (rope and attention read the past length P).
-  std::vector<std::string> reads_symbols;
+  std::vector<std::string> reads_symbols = {};
   // Only passes create it (fused ops); the JSON frontend refuses it.
   bool fused = false;
 };

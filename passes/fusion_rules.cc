@@ -1,0 +1,117 @@
+// The built-in fusion rules: one row per fusion, read as algebra (the line
+// above each row), with the conditions under which its fused kernel wins.
+// A new fusion is one row here plus its fused op (ir/fused_ops.cc) and its
+// kernels (kernels/cpu/fused_*.cc and each GPU backend's); see
+// docs/fusion.md.
+
+#include "passes/fusion_rules.h"
+
+namespace kiln::passes {
+namespace {
+
+// Decode's largest row a fused matmul + rmsnorm normalises in one pass: the
+// reference guide's N <= 8192 (one workgroup owns the row's sum of squares).
+constexpr int64_t kMatmulRmsnormMaxCols = 8192;
+// The whole-FFN kernel keeps act(gate) * up for one row in workgroup memory,
+// in f32.
+constexpr int64_t kFfnIntermediateBytesPerElement = 4;
+
+// Gated FFNs. The whole-FFN form comes first: it covers the gate+up form and
+// the down projection too, so where it applies (decode, intermediate within
+// workgroup memory) it saves the most. Otherwise the gate+up form still
+// reads x once and applies the activation in the epilogue, and down stays a
+// plain matmul. This table runs before the QKV table because gate and up
+// are also matmuls sharing their input.
+FusionTable ffn_table() {
+  return {"ffn",
+          {
+              // matmul(mul(act(matmul(x, wg)), matmul(x, wu)), wd) -> fused_ffn(x, wg, wu, wd)
+              {.name = "fused_ffn.decode",
+               .pattern = "d:matmul(m:mul(act:silu|gelu(g:matmul(x, wg)), u:matmul(x, wu)), wd)",
+               .when = {decode("x"), fits_workgroup_memory("m", kFfnIntermediateBytesPerElement),
+                        same_dtype({"x", "wg", "wu", "wd"}), same_attr("transpose_b", {"g", "u", "d"}),
+                        matrices({"wg", "wu", "wd"})},
+               .fused = "d = fused_ffn(x, wg, wu, wd) {act = act.op, approximate = act.approximate, "
+                        "transpose_b = d.transpose_b}",
+               .why = "decode: one dispatch reads x once and never writes act(gate) * up to memory"},
+              // mul(act(matmul(x, wg)), matmul(x, wu)) -> fused_gate_up(x, wg, wu)
+              {.name = "fused_gate_up",
+               .pattern = "m:mul(act:silu|gelu(g:matmul(x, wg)), u:matmul(x, wu))",
+               .when = {same_dtype({"x", "wg", "wu"}), same_attr("transpose_b", {"g", "u"}),
+                        matrices({"wg", "wu"})},
+               .fused = "m = fused_gate_up(x, wg, wu) {act = act.op, approximate = act.approximate, "
+                        "transpose_b = g.transpose_b}",
+               .why = "any token count: gate and up share one read of x and the activation runs in the epilogue"},
+          }};
+}
+
+// Norms over a sum. The matmul_rmsnorm rows come first: they swallow the
+// producing matmul as well as the sum, so where they apply (decode, a row
+// within one pass) they save a dispatch more than residual_rmsnorm. With a
+// residual before without: the wider pattern first.
+FusionTable norm_table() {
+  return {"norm",
+          {
+              // rmsnorm(add(r, matmul(x, w)), g) -> (sum, normed) = matmul_rmsnorm(x, w, g, r)
+              {.name = "matmul_rmsnorm.residual.decode",
+               .pattern = "y:rmsnorm(s:add(r, h:matmul(x, w)), g)",
+               .when = {decode("h"), cols_at_most("h", kMatmulRmsnormMaxCols), same_dtype({"x", "w", "r", "g"}),
+                        same_shape({"r", "h"}), matrices({"w"})},
+               .fused = "s, y = matmul_rmsnorm(x, w, g, r) {eps = y.eps, transpose_b = h.transpose_b}",
+               .why = "decode: read W once, add the residual and normalise in the epilogue"},
+              // rmsnorm(matmul(x, w), g) -> (h, normed) = matmul_rmsnorm(x, w, g)
+              {.name = "matmul_rmsnorm.decode",
+               .pattern = "y:rmsnorm(h:matmul(x, w), g)",
+               .when = {decode("h"), cols_at_most("h", kMatmulRmsnormMaxCols), same_dtype({"x", "w", "g"}),
+                        matrices({"w"})},
+               .fused = "h, y = matmul_rmsnorm(x, w, g) {eps = y.eps, transpose_b = h.transpose_b}",
+               .why = "decode: read W once and normalise in the epilogue"},
+              // rmsnorm(add(a, b), g) -> (sum, normed) = residual_rmsnorm(a, b, g)
+              {.name = "residual_rmsnorm",
+               .pattern = "y:rmsnorm(s:add(a, b), g)",
+               .when = {same_shape({"a", "b"}), same_dtype({"a", "g"})},
+               .fused = "s, y = residual_rmsnorm(a, b, g) {eps = y.eps}",
+               .why = "the residual stream is read once and the sum written once, beside the normalised row"},
+              // layernorm(add(a, b), g, beta) -> (sum, normed) = residual_layernorm(a, b, g, beta)
+              {.name = "residual_layernorm.bias",
+               .pattern = "y:layernorm(s:add(a, b), g, beta)",
+               .when = {same_shape({"a", "b"}), same_dtype({"a", "g", "beta"})},
+               .fused = "s, y = residual_layernorm(a, b, g, beta) {eps = y.eps}",
+               .why = "the residual stream is read once and the sum written once, beside the normalised row"},
+              // layernorm(add(a, b), g) -> (sum, normed) = residual_layernorm(a, b, g)
+              {.name = "residual_layernorm",
+               .pattern = "y:layernorm(s:add(a, b), g)",
+               .when = {same_shape({"a", "b"}), same_dtype({"a", "g"})},
+               .fused = "s, y = residual_layernorm(a, b, g) {eps = y.eps}",
+               .why = "the residual stream is read once and the sum written once, beside the normalised row"},
+          }};
+}
+
+// Projections sharing their input. With biases first: a biased pattern
+// never matches unbiased matmuls (operand counts differ), so the order only
+// keeps the tables' habit of the wider pattern first.
+FusionTable qkv_table() {
+  return {"qkv",
+          {
+              // matmul(x, wq, bq), matmul(x, wk, bk), matmul(x, wv, bv) -> matmul_qkv(x, wq, wk, wv, bq, bk, bv)
+              {.name = "matmul_qkv.bias",
+               .pattern = "q:matmul(x, wq, bq); k:matmul(x, wk, bk); v:matmul(x, wv, bv)",
+               .when = {same_dtype({"x", "wq", "wk", "wv", "bq", "bk", "bv"}),
+                        same_attr("transpose_b", {"q", "k", "v"}), matrices({"wq", "wk", "wv"})},
+               .fused = "q, k, v = matmul_qkv(x, wq, wk, wv, bq, bk, bv) {transpose_b = q.transpose_b}",
+               .why = "x is read once for all three projections; each output is written where it is read"},
+              // matmul(x, wq), matmul(x, wk), matmul(x, wv) -> matmul_qkv(x, wq, wk, wv)
+              {.name = "matmul_qkv",
+               .pattern = "q:matmul(x, wq); k:matmul(x, wk); v:matmul(x, wv)",
+               .when = {same_dtype({"x", "wq", "wk", "wv"}), same_attr("transpose_b", {"q", "k", "v"}),
+                        matrices({"wq", "wk", "wv"})},
+               .fused = "q, k, v = matmul_qkv(x, wq, wk, wv) {transpose_b = q.transpose_b}",
+               .why = "x is read once for all three projections; each output is written where it is read"},
+          }};
+}
+
+}  // namespace
+
+std::vector<FusionTable> builtin_fusion_tables() { return {ffn_table(), norm_table(), qkv_table()}; }
+
+}  // namespace kiln::passes

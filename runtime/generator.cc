@@ -1,0 +1,145 @@
+#include "runtime/generator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "frontend/stream_decoder.h"
+#include "runtime/stop_strings.h"
+
+namespace kiln::runtime {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+absl::Status check_fits(const Session& session, int64_t prompt_tokens, int64_t new_tokens) {
+  if (prompt_tokens == 0) return absl::InvalidArgumentError("the prompt is empty");
+  if (new_tokens < 0) return absl::InvalidArgumentError(absl::StrCat("-n ", new_tokens, " must be >= 0"));
+  if (prompt_tokens + new_tokens <= session.context()) return absl::OkStatus();
+  const int64_t model_context = session.config().max_context;
+  const std::string limit =
+      session.context() == model_context
+          ? absl::StrCat("the model's context of ", model_context)
+          : absl::StrCat("the session's context of ", session.context(), " (the model allows ", model_context,
+                         "; see --ctx)");
+  return absl::OutOfRangeError(
+      absl::StrCat("prompt of ", prompt_tokens, " tokens + ", new_tokens, " new exceeds ", limit));
+}
+
+// Turns sampled ids into shown text: the stream decoder completes UTF-8
+// characters, the stop strings hold back what might begin one.
+class TextStream {
+ public:
+  TextStream(const frontend::Tokenizer* tokenizer, std::vector<std::string> stops,
+             const std::function<void(std::string_view)>& on_text, std::string& out_text)
+      : stops_(std::move(stops)), on_text_(on_text), out_text_(out_text) {
+    if (tokenizer != nullptr) decoder_.emplace(*tokenizer);
+  }
+
+  // Decodes the prompt without showing it, so that the first generated
+  // token renders as a continuation (keeping its leading space).
+  absl::Status prime(std::span<const int32_t> prompt) {
+    if (!decoder_) return absl::OkStatus();
+    for (int32_t id : prompt) {
+      if (absl::StatusOr<std::string> piece = decoder_->push(id); !piece.ok()) return piece.status();
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status push(int32_t id) {
+    if (!decoder_) return absl::OkStatus();
+    absl::StatusOr<std::string> piece = decoder_->push(id);
+    if (!piece.ok()) return piece.status();
+    show(stops_.push(*piece));
+    return absl::OkStatus();
+  }
+  void finish() {
+    if (!decoder_) return;
+    show(stops_.push(decoder_->finish()));
+    show(stops_.finish());
+  }
+  bool stopped() const { return stops_.stopped(); }
+
+ private:
+  void show(const std::string& text) {
+    if (text.empty()) return;
+    out_text_ += text;
+    if (on_text_) on_text_(text);
+  }
+
+  std::optional<frontend::StreamDecoder> decoder_;
+  StopStrings stops_;
+  const std::function<void(std::string_view)>& on_text_;
+  std::string& out_text_;
+};
+
+bool is_eos(const Session& session, const frontend::Tokenizer* tokenizer, int32_t id) {
+  const std::vector<int32_t>& eos = session.config().eos_token_ids;
+  return std::find(eos.begin(), eos.end(), id) != eos.end() || (tokenizer != nullptr && tokenizer->is_eos(id));
+}
+
+absl::StatusOr<std::vector<float>> timed_feed(Session& session, std::span<const int32_t> tokens, LogitRows rows,
+                                              const GenerateCallbacks& callbacks, double& seconds) {
+  const Clock::time_point start = Clock::now();
+  absl::StatusOr<std::vector<float>> logits = session.feed(tokens, rows);
+  seconds += std::chrono::duration<double>(Clock::now() - start).count();
+  if (logits.ok() && callbacks.on_logits) {
+    callbacks.on_logits(*logits, static_cast<int64_t>(logits->size()) / session.vocab_size());
+  }
+  return logits;
+}
+
+}  // namespace
+
+std::string_view stop_reason_name(StopReason reason) {
+  switch (reason) {
+    case StopReason::length: return "length";
+    case StopReason::eos: return "eos";
+    case StopReason::stop_string: return "stop string";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<GenerationResult> generate(Session& session, std::span<const int32_t> prompt,
+                                          const GenerateOptions& options, const GenerateCallbacks& callbacks) {
+  const int64_t prompt_tokens = static_cast<int64_t>(prompt.size());
+  if (absl::Status s = check_fits(session, prompt_tokens, options.max_new_tokens); !s.ok()) return s;
+  if (absl::Status s = validate_sampling(options.sampling); !s.ok()) return s;
+  absl::StatusOr<const frontend::Tokenizer*> tokenizer = session.tokenizer();
+  if (!tokenizer.ok() && (callbacks.on_text || !options.stop.empty())) return tokenizer.status();
+  const frontend::Tokenizer* vocabulary = tokenizer.ok() ? *tokenizer : nullptr;
+
+  GenerationResult result;
+  result.prompt_tokens = prompt_tokens;
+  TextStream stream(vocabulary, options.stop, callbacks.on_text, result.text);
+  if (absl::Status s = stream.prime(prompt); !s.ok()) return s;
+  Sampler sampler(options.sampling);
+  std::vector<int32_t> history(prompt.begin(), prompt.end());
+  session.reset();
+  const LogitRows rows = callbacks.on_logits ? LogitRows::all : LogitRows::last;
+  absl::StatusOr<std::vector<float>> logits = timed_feed(session, prompt, rows, callbacks, result.prefill_seconds);
+  for (int64_t step = 0; logits.ok() && step < options.max_new_tokens; ++step) {
+    const std::span<const float> last(logits->data() + logits->size() - session.vocab_size(), session.vocab_size());
+    const int32_t id = sampler.sample(last, history);
+    if (options.stop_at_eos && is_eos(session, vocabulary, id)) {
+      result.stop_reason = StopReason::eos;
+      break;
+    }
+    result.tokens.push_back(id);
+    history.push_back(id);
+    if (absl::Status s = stream.push(id); !s.ok()) return s;
+    if (stream.stopped()) {
+      result.stop_reason = StopReason::stop_string;
+      break;
+    }
+    if (step + 1 == options.max_new_tokens) break;
+    logits = timed_feed(session, std::span(&id, 1), rows, callbacks, result.decode_seconds);
+    ++result.decode_steps;
+  }
+  if (!logits.ok()) return logits.status();
+  stream.finish();
+  return result;
+}
+
+}  // namespace kiln::runtime

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "runtime/sampler.h"
+#include "runtime/session.h"
+
+namespace kiln::runtime {
+
+struct GenerateOptions {
+  int64_t max_new_tokens = 128;
+  SamplingOptions sampling;
+  std::vector<std::string> stop;  // stop strings; the text before one is kept
+  bool stop_at_eos = true;
+};
+
+enum class StopReason : uint8_t { length, eos, stop_string };
+std::string_view stop_reason_name(StopReason reason);
+
+struct GenerationResult {
+  std::vector<int32_t> tokens;  // generated, EOS excluded
+  std::string text;             // everything on_text received: the continuation of the prompt
+  StopReason stop_reason = StopReason::length;
+  int64_t prompt_tokens = 0;
+  double prefill_seconds = 0;   // feeding the prompt
+  double decode_seconds = 0;    // feeding generated tokens back
+  int64_t decode_steps = 0;     // tokens fed back (decode runs)
+};
+
+struct GenerateCallbacks {
+  // Text as it is generated, in chunks of whole UTF-8 characters, stop
+  // strings held back until settled. Needs the model's tokenizer.
+  std::function<void(std::string_view)> on_text;
+  // Logits of every token fed, in order: the prompt's rows at once, then
+  // one row per generated token fed back (the last generated token is not
+  // fed). `rows` rows of vocab_size() floats.
+  std::function<void(std::span<const float> logits, int64_t rows)> on_logits;
+};
+
+// Generates from `prompt` (ids, BOS included if the model wants one) in a
+// fresh context: the session is reset, the prompt prefilled in chunks, then
+// one token is sampled and fed back per decode run. Stops at EOS (unless
+// disabled), at a stop string, or after max_new_tokens. A prompt that with
+// max_new_tokens would pass the context fails before anything runs:
+// "prompt of 600 tokens + 100 new exceeds the model's context of 512".
+absl::StatusOr<GenerationResult> generate(Session& session, std::span<const int32_t> prompt,
+                                          const GenerateOptions& options, const GenerateCallbacks& callbacks = {});
+
+}  // namespace kiln::runtime

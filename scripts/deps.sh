@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what kiln needs to build and test on Debian 12 (run as root, or
+# with sudo available). Idempotent.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libabsl-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-numpy
+  clang libclang-rt-14-dev
+)
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}"

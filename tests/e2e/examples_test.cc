@@ -1,0 +1,194 @@
+// The shipped examples end to end: each graph in examples/ is read by the
+// JSON frontend, compiled by the default pipeline, run on the cpu plugin, and
+// its outputs compared with examples/reference.py, an independent NumPy
+// evaluation of the same graph file.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "backends/backend_client.h"
+#include "frontend/graph_json.h"
+#include "frontend/npy.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "passes/pass_manager.h"
+#include "tests/frontend/scratch_dir.h"
+#include "tests/frontend/status_matchers.h"
+
+namespace kiln {
+namespace {
+
+using ::kiln::testing::IsOk;
+using ::kiln::testing::ScratchDir;
+
+std::string example(const std::string& name) { return absl::StrCat(KILN_SOURCE_DIR, "/examples/", name); }
+
+std::vector<float> floats_of(const uint8_t* data, size_t bytes) {
+  std::vector<float> values(bytes / sizeof(float));
+  std::memcpy(values.data(), data, bytes);
+  return values;
+}
+
+// One example compiled for the cpu plugin with its weights uploaded. State
+// (the KV cache) persists in the executable from run to run.
+class CompiledExample {
+ public:
+  static absl::StatusOr<CompiledExample> compile(const std::string& path) {
+    absl::StatusOr<ir::Graph> graph = frontend::load_graph_json(path);
+    if (!graph.ok()) return graph.status();
+    absl::StatusOr<backends::Backend> backend = backends::Backend::open("cpu");
+    if (!backend.ok()) return backend.status();
+    // The pipeline `kiln compile` runs, for the plugin's capabilities.
+    absl::StatusOr<passes::PassManager> pipeline = passes::PassManager::from_pipeline(passes::kDefaultPipeline);
+    if (!pipeline.ok()) return pipeline.status();
+    passes::PassContext context;
+    context.target = backend->capabilities();
+    if (absl::Status s = pipeline->run(*graph, context); !s.ok()) return s;
+    if (!context.program) return absl::InternalError("the pipeline emitted no Program");
+    absl::StatusOr<backends::Executable> executable = backend->compile(*context.program);
+    if (!executable.ok()) return executable.status();
+    CompiledExample compiled(*std::move(graph), *std::move(context.program), *std::move(executable));
+    if (absl::Status s = compiled.upload_weights(); !s.ok()) return s;
+    return compiled;
+  }
+
+  // Writes input `name` from `npy_path`, runs once with `step`, and returns
+  // output `output` as floats.
+  absl::StatusOr<std::vector<float>> run(const std::string& name, const std::string& npy_path,
+                                         const ir::SymbolValues& step, const std::string& output) {
+    absl::StatusOr<frontend::TensorData> input = frontend::read_npy(npy_path);
+    if (!input.ok()) return input.status();
+    const passes::Binding* in = find(program_.inputs, name);
+    const passes::Binding* out = find(program_.outputs, output);
+    if (in == nullptr || out == nullptr) return absl::NotFoundError(absl::StrCat("no binding ", name, "/", output));
+    if (absl::Status s = executable_.write(in->ref.region, in->ref.offset, {input->data, input->bytes}); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = executable_.run(step); !s.ok()) return s;
+    absl::StatusOr<int64_t> bytes = ir::byte_size({out->ref.dtype, out->ref.shape}, step);
+    if (!bytes.ok()) return bytes.status();
+    std::vector<uint8_t> result(*bytes);
+    if (absl::Status s = executable_.read(out->ref.region, out->ref.offset, result); !s.ok()) return s;
+    return floats_of(result.data(), result.size());
+  }
+
+ private:
+  CompiledExample(ir::Graph graph, passes::Program program, backends::Executable executable)
+      : graph_(std::move(graph)), program_(std::move(program)), executable_(std::move(executable)) {}
+
+  absl::Status upload_weights() {
+    for (size_t i = 0; i < program_.weights.size(); ++i) {
+      const ir::Value* value = graph_.find_value(program_.weights[i].name);
+      if (value == nullptr) return absl::NotFoundError(absl::StrCat("weight ", program_.weights[i].name));
+      const ir::WeightData& data = value->weight();
+      if (absl::Status s = executable_.upload_weight(i, {data.bytes, data.size}); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  static const passes::Binding* find(const std::vector<passes::Binding>& bindings, const std::string& name) {
+    for (const passes::Binding& binding : bindings) {
+      if (binding.name == name) return &binding;
+    }
+    return nullptr;
+  }
+
+  ir::Graph graph_;  // keeps the weights' mapped bytes alive
+  passes::Program program_;
+  backends::Executable executable_;
+};
+
+// Runs examples/reference.py with `args` and returns output `y` it wrote
+// to `out_npy`.
+absl::StatusOr<std::vector<float>> reference(const std::string& graph, const std::string& args,
+                                             const std::string& out_npy) {
+  const std::string command =
+      absl::StrCat(KILN_PYTHON, " ", example("reference.py"), " ", graph, " ", args, " --output y=", out_npy);
+  if (std::system(command.c_str()) != 0) return absl::InternalError(absl::StrCat("failed: ", command));
+  absl::StatusOr<frontend::TensorData> result = frontend::read_npy(out_npy);
+  if (!result.ok()) return result.status();
+  return floats_of(result->data, result->bytes);
+}
+
+// f32 kernels against a float64 reference: a relative error of 1e-4 over
+// outputs of order 1 is well above f32 rounding and well below any bug.
+void expect_close(const std::vector<float>& actual, const std::vector<float>& expected) {
+  ASSERT_EQ(actual.size(), expected.size());
+  double worst = 0;
+  size_t worst_at = 0;
+  for (size_t i = 0; i < actual.size(); ++i) {
+    const double error = std::abs(double(actual[i]) - expected[i]) / std::max(1.0, std::abs(double(expected[i])));
+    if (std::isnan(error) || error > worst) {
+      worst = error;
+      worst_at = i;
+      if (std::isnan(error)) break;
+    }
+  }
+  EXPECT_LE(worst, 1e-4) << "element " << worst_at << ": kiln " << actual[worst_at] << ", NumPy "
+                         << expected[worst_at];
+}
+
+TEST(ExamplesTest, MlpMatchesNumPy) {
+  absl::StatusOr<CompiledExample> mlp = CompiledExample::compile(example("mlp.json"));
+  ASSERT_THAT(mlp, IsOk());
+  const std::string x = example("data/mlp/x.npy");
+  absl::StatusOr<std::vector<float>> kiln = mlp->run("x", x, {{"B", 5}}, "y");
+  ASSERT_THAT(kiln, IsOk());
+  ScratchDir dir;
+  absl::StatusOr<std::vector<float>> numpy = reference(example("mlp.json"), "--input x=" + x, dir.file("y.npy"));
+  ASSERT_THAT(numpy, IsOk());
+  expect_close(*kiln, *numpy);
+}
+
+TEST(ExamplesTest, MlpMatchesNumPyAtTheBatchBound) {
+  ScratchDir dir;
+  std::vector<float> x(64 * 37);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37 * i);  // deterministic, in [-1, 1]
+  ASSERT_THAT(frontend::write_npy(dir.file("x.npy"), ir::DType::f32, {64, 37}, x.data()), IsOk());
+  absl::StatusOr<CompiledExample> mlp = CompiledExample::compile(example("mlp.json"));
+  ASSERT_THAT(mlp, IsOk());
+  absl::StatusOr<std::vector<float>> kiln = mlp->run("x", dir.file("x.npy"), {{"B", 64}}, "y");
+  ASSERT_THAT(kiln, IsOk());
+  absl::StatusOr<std::vector<float>> numpy =
+      reference(example("mlp.json"), "--input x=" + dir.file("x.npy"), dir.file("y.npy"));
+  ASSERT_THAT(numpy, IsOk());
+  expect_close(*kiln, *numpy);
+}
+
+// A prefill of 5 tokens fills the KV cache; a decode step at P = 5 reads
+// it. NumPy carries the cache between its two runs through .npy files.
+TEST(ExamplesTest, LlamaBlockPrefillThenDecodeMatchesNumPy) {
+  const std::string graph = example("llama_block.json");
+  absl::StatusOr<CompiledExample> block = CompiledExample::compile(graph);
+  ASSERT_THAT(block, IsOk());
+  ScratchDir dir;
+  const std::string cache_out = absl::StrCat(" --state-out k_cache=", dir.file("k.npy"),
+                                             " --state-out v_cache=", dir.file("v.npy"));
+  const std::string cache_in = absl::StrCat(" --state-in k_cache=", dir.file("k.npy"),
+                                            " --state-in v_cache=", dir.file("v.npy"));
+
+  const std::string prompt = example("data/llama_block/x.npy");
+  absl::StatusOr<std::vector<float>> kiln_prefill = block->run("x", prompt, {{"T", 5}, {"P", 0}}, "y");
+  ASSERT_THAT(kiln_prefill, IsOk());
+  absl::StatusOr<std::vector<float>> numpy_prefill =
+      reference(graph, "--input x=" + prompt + cache_out, dir.file("y0.npy"));
+  ASSERT_THAT(numpy_prefill, IsOk());
+  expect_close(*kiln_prefill, *numpy_prefill);
+
+  const std::string next = example("data/llama_block/x_decode.npy");
+  absl::StatusOr<std::vector<float>> kiln_decode = block->run("x", next, {{"T", 1}, {"P", 5}}, "y");
+  ASSERT_THAT(kiln_decode, IsOk());
+  absl::StatusOr<std::vector<float>> numpy_decode =
+      reference(graph, "--input x=" + next + " --symbol P=5" + cache_in, dir.file("y1.npy"));
+  ASSERT_THAT(numpy_decode, IsOk());
+  expect_close(*kiln_decode, *numpy_decode);
+}
+
+}  // namespace
+}  // namespace kiln

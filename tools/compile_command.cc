@@ -1,0 +1,90 @@
+// `kiln compile GRAPH --backend B [-o program.json]`: runs the pipeline for
+// the backend's capabilities and writes the Program.
+
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "backends/backend_client.h"
+#include "passes/compile.h"
+#include "passes/program_json.h"
+#include "tools/arg_parser.h"
+#include "tools/commands.h"
+#include "tools/graph_input.h"
+#include "tools/model_path.h"
+
+namespace kiln::cli {
+namespace {
+
+absl::Status write_output(const std::string& path, const std::string& json) {
+  if (path.empty() || path == "-") {
+    std::cout << json << "\n";
+    return absl::OkStatus();
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << json << "\n";
+  out.close();
+  if (!out) return absl::PermissionDeniedError(absl::StrCat(path, ": cannot write the Program"));
+  return absl::OkStatus();
+}
+
+absl::Status compile_graph_file(const ArgParser& args) {
+  absl::StatusOr<backends::Backend> backend = backends::Backend::open(args.get("backend"));
+  if (!backend.ok()) return backend.status();
+  absl::StatusOr<ir::Graph> graph = load_graph_file(args.positional_value(0));
+  if (!graph.ok()) return graph.status();
+  passes::CompileOptions options;
+  options.target = backend->capabilities();
+  options.pipeline = args.get("pipeline");
+  options.pass_options.print_after_all = args.has("print-after-all");
+  for (const std::string& name : args.get_all("print-after")) options.pass_options.print_after.insert(name);
+  options.pass_options.timing = args.has("timing");
+  options.pass_options.log = &std::cerr;
+  if (args.has("explain-fusion")) options.explain = &std::cerr;
+  absl::StatusOr<passes::Program> program = passes::compile(*graph, options);
+  if (!program.ok()) return program.status();
+  // Compiling on the backend proves every dispatch has a kernel there.
+  absl::StatusOr<backends::Executable> executable = backend->compile(*program);
+  if (!executable.ok()) return executable.status();
+  if (absl::Status s = write_output(args.get("output"), passes::program_to_json(*program)); !s.ok()) return s;
+  std::cerr << absl::StrCat("kiln compile: ", program->dispatches.size(), " dispatches, arena ",
+                            program->arena_bytes, " bytes (lower bound ", program->arena_lower_bound_bytes,
+                            "), state ", program->state_bytes, " bytes\n");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int compile_command(std::span<char*> argv) {
+  ArgParser args("compile", "GRAPH|MODEL --backend B [-o program.json]",
+                 "Compiles a graph (kiln JSON or text IR) or a model (GGUF file or HF folder) for\n"
+                 "a backend and writes the Program as JSON: arena plan, weight and state tables and\n"
+                 "the dispatch list. A model gives two Programs, prefill and decode.");
+  args.positional("GRAPH|MODEL", "a .json graph, a .kir text-IR file, a .gguf file or an HF folder")
+      .option("backend", "b", "NAME", "the backend plugin to compile for", "cpu")
+      .option("output", "o", "FILE", "where to write the Program JSON ('-': stdout)", "-")
+      .option("pipeline", "", "P1,P2,...", "the pass pipeline", std::string(passes::kDefaultPipeline))
+      .flag("print-after-all", "", "print the graph after every pass (to stderr)")
+      .option("print-after", "", "PASS", "print the graph after PASS (repeatable)", "", true)
+      .flag("explain-fusion", "", "explain every fusion decision (to stderr)")
+      .flag("timing", "", "report each pass's time (to stderr)")
+      .option("ctx", "", "N", "model only: KV-cache length (default: the model's, capped at 4096)")
+      .option("prefill-chunk", "", "N", "model only: tokens per prefill run", "64");
+  if (absl::Status status = args.parse(argv); !status.ok()) {
+    std::cerr << "kiln compile: " << status.message() << "\n";
+    return 2;
+  }
+  if (args.wants_help()) {
+    std::cout << args.help();
+    return 0;
+  }
+  const std::string& path = args.positional_value(0);
+  absl::Status status = is_model_path(path) ? compile_model_file(args) : compile_graph_file(args);
+  if (!status.ok()) {
+    std::cerr << "kiln compile: " << status.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace kiln::cli

@@ -1,0 +1,89 @@
+// `kiln compile MODEL`: writes a model's two Programs as one JSON document,
+//   {"context": N, "prefill": <Program>, "decode": <Program>}
+// each Program in program_json.h's form. prefill runs T tokens (T a symbol
+// bounded by --prefill-chunk) at positions [P, P + T); decode runs one token
+// at position P. Both have the same weight and state tables: a backend
+// compiles decode sharing prefill's weights and KV cache.
+
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "backends/backend_client.h"
+#include "frontend/model_loader.h"
+#include "passes/program_json.h"
+#include "runtime/model_programs.h"
+#include "tools/model_path.h"
+
+namespace kiln::cli {
+namespace {
+
+absl::StatusOr<runtime::ProgramOptions> program_options(const ArgParser& args) {
+  runtime::ProgramOptions options;
+  if (args.has("ctx")) {
+    absl::StatusOr<int64_t> context = args.get_int("ctx");
+    if (!context.ok()) return context.status();
+    if (*context < 1) return absl::InvalidArgumentError(absl::StrCat("--ctx ", *context, " must be at least 1"));
+    options.context = *context;
+  }
+  absl::StatusOr<int64_t> chunk = args.get_int("prefill-chunk");
+  if (!chunk.ok()) return chunk.status();
+  options.prefill_chunk = *chunk;
+  options.pipeline = args.get("pipeline");
+  options.pass_options.print_after_all = args.has("print-after-all");
+  for (const std::string& name : args.get_all("print-after")) options.pass_options.print_after.insert(name);
+  options.pass_options.timing = args.has("timing");
+  options.pass_options.log = &std::cerr;
+  if (args.has("explain-fusion")) options.explain = &std::cerr;
+  return options;
+}
+
+std::string programs_json(const runtime::ModelPrograms& programs) {
+  nlohmann::ordered_json document;
+  document["context"] = programs.context;
+  document["prefill"] = nlohmann::ordered_json::parse(passes::program_to_json(programs.prefill, 0));
+  document["decode"] = nlohmann::ordered_json::parse(passes::program_to_json(programs.decode, 0));
+  return document.dump(2);
+}
+
+absl::Status write_text(const std::string& path, const std::string& text) {
+  if (path.empty() || path == "-") {
+    std::cout << text << "\n";
+    return absl::OkStatus();
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text << "\n";
+  out.close();
+  if (!out) return absl::PermissionDeniedError(absl::StrCat(path, ": cannot write the Programs"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status compile_model_file(const ArgParser& args) {
+  absl::StatusOr<runtime::ProgramOptions> options = program_options(args);
+  if (!options.ok()) return options.status();
+  absl::StatusOr<backends::Backend> backend = backends::Backend::open(args.get("backend"));
+  if (!backend.ok()) return backend.status();
+  absl::StatusOr<frontend::Model> model = frontend::load_model(args.positional_value(0));
+  if (!model.ok()) return model.status();
+  absl::StatusOr<runtime::ModelPrograms> programs =
+      runtime::compile_model(model->config, model->weights, backend->capabilities(), *options);
+  if (!programs.ok()) return programs.status();
+  // Compiling on the backend proves every dispatch has a kernel there.
+  absl::StatusOr<backends::Executable> prefill = backend->compile(programs->prefill);
+  if (!prefill.ok()) return prefill.status();
+  absl::StatusOr<backends::Executable> decode = backend->compile(programs->decode, &*prefill);
+  if (!decode.ok()) return decode.status();
+  if (absl::Status s = write_text(args.get("output"), programs_json(*programs)); !s.ok()) return s;
+  std::cerr << absl::StrCat("kiln compile: context ", programs->context, "; prefill ",
+                            programs->prefill.dispatches.size(), " dispatches, arena ",
+                            programs->prefill.arena_bytes, " bytes; decode ", programs->decode.dispatches.size(),
+                            " dispatches, arena ", programs->decode.arena_bytes, " bytes; state ",
+                            programs->prefill.state_bytes, " bytes\n");
+  return absl::OkStatus();
+}
+
+}  // namespace kiln::cli

@@ -1,0 +1,69 @@
+#include "tools/model_options.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "runtime/progress_bar.h"
+
+namespace kiln::cli {
+
+void add_session_options(ArgParser& args) {
+  args.option("backend", "b", "NAME", "the backend plugin to run on", "cpu")
+      .option("ctx", "c", "N",
+              absl::StrCat("KV-cache length in tokens (default: the model's context, capped at ",
+                           runtime::kDefaultContextCap, ")"))
+      .option("prefill-chunk", "", "N", "tokens per prefill run (the prefill Program's bound of T)",
+              absl::StrCat(runtime::kDefaultPrefillChunk));
+}
+
+absl::StatusOr<runtime::SessionOptions> session_options(const ArgParser& args) {
+  runtime::SessionOptions options;
+  options.backend = args.get("backend");
+  options.show_progress = runtime::ProgressBar::stderr_is_terminal();
+  if (args.has("ctx")) {
+    absl::StatusOr<int64_t> context = args.get_int("ctx");
+    if (!context.ok()) return context.status();
+    if (*context < 1) return absl::InvalidArgumentError(absl::StrCat("--ctx ", *context, " must be at least 1"));
+    options.programs.context = *context;
+  }
+  absl::StatusOr<int64_t> chunk = args.get_int("prefill-chunk");
+  if (!chunk.ok()) return chunk.status();
+  options.programs.prefill_chunk = *chunk;
+  return options;
+}
+
+void add_sampling_options(ArgParser& args) {
+  const runtime::SamplingOptions defaults;
+  args.option("temp", "", "T", "sampling temperature; 0 picks the most likely token (greedy)",
+              absl::StrCat(defaults.temperature))
+      .option("top-k", "", "K", "sample among the K most likely tokens; 0: all", absl::StrCat(defaults.top_k))
+      .option("top-p", "", "P", "sample among the most likely tokens holding mass P; 1: all",
+              absl::StrCat(defaults.top_p))
+      .option("repeat-penalty", "", "R", "divide the logits of recent tokens by R (> 1 repeats less); 1: off",
+              absl::StrCat(defaults.repeat_penalty))
+      .option("repeat-last-n", "", "N", "how many recent tokens the penalty sees",
+              absl::StrCat(defaults.repeat_last_n))
+      .option("seed", "s", "S", "random seed: the same seed gives the same text", absl::StrCat(defaults.seed));
+}
+
+absl::StatusOr<runtime::SamplingOptions> sampling_options(const ArgParser& args) {
+  runtime::SamplingOptions options;
+  for (const auto& [name, field] : {std::pair{"temp", &options.temperature}, std::pair{"top-p", &options.top_p},
+                                    std::pair{"repeat-penalty", &options.repeat_penalty}}) {
+    absl::StatusOr<double> value = args.get_real(name);
+    if (!value.ok()) return value.status();
+    *field = *value;
+  }
+  for (const auto& [name, field] :
+       {std::pair{"top-k", &options.top_k}, std::pair{"repeat-last-n", &options.repeat_last_n}}) {
+    absl::StatusOr<int64_t> value = args.get_int(name);
+    if (!value.ok()) return value.status();
+    *field = *value;
+  }
+  if (!absl::SimpleAtoi(args.get("seed"), &options.seed)) {
+    return absl::InvalidArgumentError(absl::StrCat("--seed '", args.get("seed"), "' is not a non-negative integer"));
+  }
+  if (absl::Status s = runtime::validate_sampling(options); !s.ok()) return s;
+  return options;
+}
+
+}  // namespace kiln::cli
