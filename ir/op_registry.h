@@ -41,13 +41,13 @@ using InferFn = std::function<absl::StatusOr<std::vector<TensorType>>(const Infe
 // verifier, passes, memory planner and scheduler all read it; none keeps a
 // switch of its own over op names.
 struct OpDef {
-  std::string name;
-  std::string doc;                    // one line, for --help and docs/
-  std::vector<std::string> operands;  // names, in order; the last may repeat when variadic
+  std::string name = {};
+  std::string doc = {};                   // one line, for --help and docs/
+  std::vector<std::string> operands = {};  // names, in order; the last may repeat when variadic
   int min_inputs = 0;
   int max_inputs = 0;  // -1: variadic
-  std::vector<AttrSpec> attrs;
-  InferFn infer;
+  std::vector<AttrSpec> attrs = {};
+  InferFn infer = {};
 
   // Traits.
   bool elementwise = false;
