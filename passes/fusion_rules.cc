@@ -16,6 +16,11 @@ constexpr int64_t kMatmulRmsnormMaxCols = 8192;
 // in f32.
 constexpr int64_t kFfnIntermediateBytesPerElement = 4;
 
+// Dtypes: a fused kernel, like matmul, reads its weights in their stored
+// dtype (f16 weights beside f32 activations is the common model case), so
+// rows require one dtype across the weights that share a loop and one
+// across the activations, never weights equal to activations.
+
 // Gated FFNs. The whole-FFN form comes first: it covers the gate+up form and
 // the down projection too, so where it applies (decode, intermediate within
 // workgroup memory) it saves the most. Otherwise the gate+up form still
@@ -29,7 +34,7 @@ FusionTable ffn_table() {
               {.name = "fused_ffn.decode",
                .pattern = "d:matmul(m:mul(act:silu|gelu(g:matmul(x, wg)), u:matmul(x, wu)), wd)",
                .when = {decode("x"), fits_workgroup_memory("m", kFfnIntermediateBytesPerElement),
-                        same_dtype({"x", "wg", "wu", "wd"}), same_attr("transpose_b", {"g", "u", "d"}),
+                        same_dtype({"wg", "wu", "wd"}), same_attr("transpose_b", {"g", "u", "d"}),
                         matrices({"wg", "wu", "wd"})},
                .fused = "d = fused_ffn(x, wg, wu, wd) {act = act.op, approximate = act.approximate, "
                         "transpose_b = d.transpose_b}",
@@ -37,7 +42,7 @@ FusionTable ffn_table() {
               // mul(act(matmul(x, wg)), matmul(x, wu)) -> fused_gate_up(x, wg, wu)
               {.name = "fused_gate_up",
                .pattern = "m:mul(act:silu|gelu(g:matmul(x, wg)), u:matmul(x, wu))",
-               .when = {same_dtype({"x", "wg", "wu"}), same_attr("transpose_b", {"g", "u"}),
+               .when = {same_dtype({"wg", "wu"}), same_attr("transpose_b", {"g", "u"}),
                         matrices({"wg", "wu"})},
                .fused = "m = fused_gate_up(x, wg, wu) {act = act.op, approximate = act.approximate, "
                         "transpose_b = g.transpose_b}",
@@ -55,33 +60,31 @@ FusionTable norm_table() {
               // rmsnorm(add(r, matmul(x, w)), g) -> (sum, normed) = matmul_rmsnorm(x, w, g, r)
               {.name = "matmul_rmsnorm.residual.decode",
                .pattern = "y:rmsnorm(s:add(r, h:matmul(x, w)), g)",
-               .when = {decode("h"), cols_at_most("h", kMatmulRmsnormMaxCols), same_dtype({"x", "w", "r", "g"}),
-                        same_shape({"r", "h"}), matrices({"w"})},
+               .when = {decode("h"), cols_at_most("h", kMatmulRmsnormMaxCols), same_shape({"r", "h"}), matrices({"w"})},
                .fused = "s, y = matmul_rmsnorm(x, w, g, r) {eps = y.eps, transpose_b = h.transpose_b}",
                .why = "decode: read W once, add the residual and normalise in the epilogue"},
               // rmsnorm(matmul(x, w), g) -> (h, normed) = matmul_rmsnorm(x, w, g)
               {.name = "matmul_rmsnorm.decode",
                .pattern = "y:rmsnorm(h:matmul(x, w), g)",
-               .when = {decode("h"), cols_at_most("h", kMatmulRmsnormMaxCols), same_dtype({"x", "w", "g"}),
-                        matrices({"w"})},
+               .when = {decode("h"), cols_at_most("h", kMatmulRmsnormMaxCols), matrices({"w"})},
                .fused = "h, y = matmul_rmsnorm(x, w, g) {eps = y.eps, transpose_b = h.transpose_b}",
                .why = "decode: read W once and normalise in the epilogue"},
               // rmsnorm(add(a, b), g) -> (sum, normed) = residual_rmsnorm(a, b, g)
               {.name = "residual_rmsnorm",
                .pattern = "y:rmsnorm(s:add(a, b), g)",
-               .when = {same_shape({"a", "b"}), same_dtype({"a", "g"})},
+               .when = {same_shape({"a", "b"})},
                .fused = "s, y = residual_rmsnorm(a, b, g) {eps = y.eps}",
                .why = "the residual stream is read once and the sum written once, beside the normalised row"},
               // layernorm(add(a, b), g, beta) -> (sum, normed) = residual_layernorm(a, b, g, beta)
               {.name = "residual_layernorm.bias",
                .pattern = "y:layernorm(s:add(a, b), g, beta)",
-               .when = {same_shape({"a", "b"}), same_dtype({"a", "g", "beta"})},
+               .when = {same_shape({"a", "b"}), same_dtype({"g", "beta"})},
                .fused = "s, y = residual_layernorm(a, b, g, beta) {eps = y.eps}",
                .why = "the residual stream is read once and the sum written once, beside the normalised row"},
               // layernorm(add(a, b), g) -> (sum, normed) = residual_layernorm(a, b, g)
               {.name = "residual_layernorm",
                .pattern = "y:layernorm(s:add(a, b), g)",
-               .when = {same_shape({"a", "b"}), same_dtype({"a", "g"})},
+               .when = {same_shape({"a", "b"})},
                .fused = "s, y = residual_layernorm(a, b, g) {eps = y.eps}",
                .why = "the residual stream is read once and the sum written once, beside the normalised row"},
           }};
@@ -96,14 +99,14 @@ FusionTable qkv_table() {
               // matmul(x, wq, bq), matmul(x, wk, bk), matmul(x, wv, bv) -> matmul_qkv(x, wq, wk, wv, bq, bk, bv)
               {.name = "matmul_qkv.bias",
                .pattern = "q:matmul(x, wq, bq); k:matmul(x, wk, bk); v:matmul(x, wv, bv)",
-               .when = {same_dtype({"x", "wq", "wk", "wv", "bq", "bk", "bv"}),
+               .when = {same_dtype({"wq", "wk", "wv"}), same_dtype({"bq", "bk", "bv"}),
                         same_attr("transpose_b", {"q", "k", "v"}), matrices({"wq", "wk", "wv"})},
                .fused = "q, k, v = matmul_qkv(x, wq, wk, wv, bq, bk, bv) {transpose_b = q.transpose_b}",
                .why = "x is read once for all three projections; each output is written where it is read"},
               // matmul(x, wq), matmul(x, wk), matmul(x, wv) -> matmul_qkv(x, wq, wk, wv)
               {.name = "matmul_qkv",
                .pattern = "q:matmul(x, wq); k:matmul(x, wk); v:matmul(x, wv)",
-               .when = {same_dtype({"x", "wq", "wk", "wv"}), same_attr("transpose_b", {"q", "k", "v"}),
+               .when = {same_dtype({"wq", "wk", "wv"}), same_attr("transpose_b", {"q", "k", "v"}),
                         matrices({"wq", "wk", "wv"})},
                .fused = "q, k, v = matmul_qkv(x, wq, wk, wv) {transpose_b = q.transpose_b}",
                .why = "x is read once for all three projections; each output is written where it is read"},

@@ -74,24 +74,25 @@ int64_t elements(const ir::Shape& shape, const ir::SymbolValues& step) {
   return ir::element_count(shape, step).value_or(0);
 }
 
+// Element i of a float tensor in its dtype (f32, f16 or bf16).
 void store(ir::DType dtype, std::vector<uint8_t>& bytes, int64_t i, float value) {
-  if (dtype == ir::DType::f16) {
-    const uint16_t bits = ir::f32_to_f16(value);
-    std::memcpy(bytes.data() + 2 * i, &bits, 2);
-  } else {
+  if (dtype == ir::DType::f32) {
     std::memcpy(bytes.data() + 4 * i, &value, 4);
+    return;
   }
+  const uint16_t bits = dtype == ir::DType::f16 ? ir::f32_to_f16(value) : ir::f32_to_bf16(value);
+  std::memcpy(bytes.data() + 2 * i, &bits, 2);
 }
 
 float load(ir::DType dtype, const std::vector<uint8_t>& bytes, int64_t i) {
-  if (dtype == ir::DType::f16) {
-    uint16_t bits;
-    std::memcpy(&bits, bytes.data() + 2 * i, 2);
-    return ir::f16_to_f32(bits);
+  if (dtype == ir::DType::f32) {
+    float value;
+    std::memcpy(&value, bytes.data() + 4 * i, 4);
+    return value;
   }
-  float value;
-  std::memcpy(&value, bytes.data() + 4 * i, 4);
-  return value;
+  uint16_t bits;
+  std::memcpy(&bits, bytes.data() + 2 * i, 2);
+  return dtype == ir::DType::f16 ? ir::f16_to_f32(bits) : ir::bf16_to_f32(bits);
 }
 
 // Uniform values in [-1, 1), the same on every run, for every weight, input
@@ -176,19 +177,23 @@ TEST_P(FusionEquivalenceTest, FusedAndUnfusedAgree) {
 }
 
 // x[T, 37] through a gated FFN of intermediate size 83.
-std::string ffn(const std::string& bound, const std::string& act, bool transpose_b) {
+// `weights` is the weights' dtype; activations are f32 (f16 weights under f32
+// activations is how most model files run).
+std::string ffn(const std::string& bound, const std::string& act, bool transpose_b,
+                const std::string& weights = "f32") {
   const std::string w_in = transpose_b ? "[83, 37]" : "[37, 83]";
   const std::string w_out = transpose_b ? "[37, 83]" : "[83, 37]";
   const std::string attrs = transpose_b ? " {transpose_b = true}" : "";
-  return absl::StrCat("symbol T <= ", bound, "\ninput %x : f32[T, 37]\nweight %wg : f32", w_in, "\nweight %wu : f32",
-                      w_in, "\nweight %wd : f32", w_out, "\n%g = matmul(%x, %wg)", attrs, "\n%a = ", act,
+  return absl::StrCat("symbol T <= ", bound, "\ninput %x : f32[T, 37]\nweight %wg : ", weights, w_in, "\nweight %wu : ",
+                      weights, w_in, "\nweight %wd : ", weights, w_out, "\n%g = matmul(%x, %wg)", attrs, "\n%a = ", act,
                       "\n%u = matmul(%x, %wu)", attrs, "\n%m = mul(%u, %a)\n%d = matmul(%m, %wd)", attrs,
                       "\noutput %d\n");
 }
 
-std::string matmul_rmsnorm(const std::string& dtype) {
+std::string matmul_rmsnorm(const std::string& dtype, const std::string& weights = "") {
+  const std::string& w = weights.empty() ? dtype : weights;
   return absl::StrCat("symbol T <= 1\ninput %x : ", dtype, "[T, 45]\ninput %r : ", dtype, "[T, 67]\nweight %w : ",
-                      dtype, "[67, 45]\nweight %g : ", dtype,
+                      w, "[67, 45]\nweight %g : ", w,
                       "[67]\n%h = matmul(%x, %w) {transpose_b = true}\n%s = add(%h, %r)\n"
                       "%y = rmsnorm(%s, %g) {eps = 1e-06}\noutput %s, %y\n");
 }
@@ -201,6 +206,9 @@ INSTANTIATE_TEST_SUITE_P(
         EquivalenceCase{"fused_ffn_gelu_tanh", ffn("1", "gelu(%g) {approximate = \"tanh\"}", true), {{"T", 1}},
                         {"fused_ffn"}},
         EquivalenceCase{"fused_gate_up", ffn("13", "silu(%g)", true), {{"T", 13}}, {"fused_gate_up"}},
+        EquivalenceCase{"fused_ffn_f16_weights", ffn("1", "silu(%g)", true, "f16"), {{"T", 1}}, {"fused_ffn"}},
+        EquivalenceCase{"fused_gate_up_bf16_weights", ffn("13", "silu(%g)", true, "bf16"), {{"T", 9}},
+                        {"fused_gate_up"}},
         EquivalenceCase{"fused_gate_up_short_step", ffn("13", "gelu(%g)", false), {{"T", 5}}, {"fused_gate_up"}},
         EquivalenceCase{"matmul_rmsnorm_tee", R"(symbol T <= 1
 input %x : f32[T, 37]
@@ -214,6 +222,17 @@ output %z
                         {{"T", 1}}, {"matmul_rmsnorm"}},
         EquivalenceCase{"matmul_rmsnorm_residual", matmul_rmsnorm("f32"), {{"T", 1}}, {"matmul_rmsnorm"}},
         EquivalenceCase{"matmul_rmsnorm_residual_f16", matmul_rmsnorm("f16"), {{"T", 1}}, {"matmul_rmsnorm"}, kF16},
+        EquivalenceCase{"matmul_rmsnorm_residual_f16_weights", matmul_rmsnorm("f32", "f16"), {{"T", 1}},
+                        {"matmul_rmsnorm"}},
+        EquivalenceCase{"residual_rmsnorm_f16_gain", R"(symbol T <= 7
+input %a : f32[T, 41]
+input %b : f32[T, 41]
+weight %g : f16[41]
+%s = add(%a, %b)
+%y = rmsnorm(%s, %g)
+output %s, %y
+)",
+                        {{"T", 6}}, {"residual_rmsnorm"}},
         EquivalenceCase{"residual_rmsnorm_in_place", R"(symbol T <= 7
 input %x : f32[T, 41]
 input %b : f32[T, 41]
