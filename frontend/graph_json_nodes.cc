@@ -79,8 +79,8 @@ absl::StatusOr<ir::Attributes> read_attributes(const Json& attrs, const ir::OpDe
   if (!attrs.is_object()) return expected("attrs", "an object", attrs);
   ir::Attributes result;
   for (const auto& [name, value] : attrs.items()) {
-    auto spec = std::find_if(def.attrs.begin(), def.attrs.end(), [&](const ir::AttrSpec& s) { return s.name == name; });
-    if (spec == def.attrs.end()) {
+    const ir::AttrSpec* spec = ir::find_attr_spec(def, name);
+    if (spec == nullptr) {
       std::vector<std::string> known;
       for (const ir::AttrSpec& s : def.attrs) known.push_back(s.name);
       return absl::InvalidArgumentError(absl::StrCat("unknown attribute '", name, "' (", def.name, " takes ",

@@ -151,7 +151,7 @@ absl::StatusOr<const PreTokenizerPreset*> read_pre_tokenizer(const GgufFile& ggu
     spec.ignore_merges = preset.ignore_merges;
     if (preset.nfc) {
       // In place: moving the variant trips a false -Wmaybe-uninitialized in GCC 12.
-      spec.normalizer.emplace_back(std::in_place_type<UnicodeNormalization>, NormalForm::kNfc);
+      spec.normalizer.emplace_back(std::in_place_type<UnicodeNormalization>, UnicodeNormalization{NormalForm::kNfc});
     }
     return &preset;
   }

@@ -186,7 +186,7 @@ absl::Status read_normalizer(const TokenizerJsonFields& fields, const Json& node
   if (!type.ok()) return type.status();
   if (const std::optional<NormalForm> form = normal_form(*type)) {
     // In place: moving the variant trips a false -Wmaybe-uninitialized in GCC 12.
-    spec.normalizer.emplace_back(std::in_place_type<UnicodeNormalization>, *form);
+    spec.normalizer.emplace_back(std::in_place_type<UnicodeNormalization>, UnicodeNormalization{*form});
     return absl::OkStatus();
   }
   if (*type == "Sequence") {

@@ -86,9 +86,8 @@ namespace {
 
 absl::Status fill_attributes(const OpDef& def, Attributes& attrs) {
   for (const auto& [name, value] : attrs) {
-    auto spec = std::find_if(def.attrs.begin(), def.attrs.end(),
-                             [&](const AttrSpec& s) { return s.name == name; });
-    if (spec == def.attrs.end()) {
+    const AttrSpec* spec = find_attr_spec(def, name);
+    if (spec == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("unknown attribute '", name, "'"));
     }
     if (attr_type_of(value) != spec->type) {

@@ -40,6 +40,13 @@ std::vector<const OpDef*> OpRegistry::all() const {
 
 const OpDef* find_op(std::string_view name) { return OpRegistry::global().find(name); }
 
+const AttrSpec* find_attr_spec(const OpDef& def, std::string_view name) {
+  for (const AttrSpec& spec : def.attrs) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
 std::string operand_label(const InferContext& ctx, int operand) {
   const OpDef* def = find_op(ctx.op);
   std::string name = std::to_string(operand);

@@ -85,6 +85,9 @@ class OpRegistry {
 
 const OpDef* find_op(std::string_view name);
 
+// The schema of `def`'s attribute `name`, or null when it declares none.
+const AttrSpec* find_attr_spec(const OpDef& def, std::string_view name);
+
 // Registers the built-in primitive ops (ops.cc) and fused ops
 // (fused_ops.cc); called by OpRegistry's constructor.
 void register_primitive_ops(OpRegistry& registry);

@@ -25,9 +25,8 @@ absl::Status verify_symbols(const Graph& graph, const Value& value) {
 
 absl::Status verify_attributes(const Node& node) {
   for (const auto& [name, value] : node.attrs()) {
-    auto spec = std::find_if(node.def().attrs.begin(), node.def().attrs.end(),
-                             [&](const AttrSpec& s) { return s.name == name; });
-    if (spec == node.def().attrs.end()) return error(node, absl::StrCat("unknown attribute '", name, "'"));
+    const AttrSpec* spec = find_attr_spec(node.def(), name);
+    if (spec == nullptr) return error(node, absl::StrCat("unknown attribute '", name, "'"));
     if (attr_type_of(value) != spec->type) {
       return error(node, absl::StrCat("attribute '", name, "' must be a ", attr_type_name(spec->type)));
     }
