@@ -1,6 +1,7 @@
 #include "tools/arg_parser.h"
 
 #include <charconv>
+#include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -91,7 +92,7 @@ std::string ArgParser::help() const {
     absl::StrAppendFormat(&out, "  %-24s %s\n", names, help);
   }
   absl::StrAppendFormat(&out, "  %-24s %s\n", "-h, --help", "show this help");
-  return out;
+  return out + epilogue_;
 }
 
 bool ArgParser::has(std::string_view name) const { return values_.find(name) != values_.end(); }
@@ -129,6 +130,22 @@ absl::StatusOr<double> ArgParser::get_real(std::string_view name) const {
     return absl::InvalidArgumentError(absl::StrCat("--", std::string(name), ": expected a number, got '", text, "'"));
   }
   return value;
+}
+
+int command_main(ArgParser& args, std::span<char*> argv, absl::FunctionRef<absl::Status(const ArgParser&)> body) {
+  if (absl::Status status = args.parse(argv); !status.ok()) {
+    std::cerr << "kiln " << args.command() << ": " << status.message() << "\n";
+    return 2;
+  }
+  if (args.wants_help()) {
+    std::cout << args.help();
+    return 0;
+  }
+  if (absl::Status status = body(args); !status.ok()) {
+    std::cerr << "kiln " << args.command() << ": " << status.message() << "\n";
+    return 1;
+  }
+  return 0;
 }
 
 }  // namespace kiln::cli

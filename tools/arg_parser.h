@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 
 namespace kiln::cli {
@@ -27,6 +28,11 @@ class ArgParser {
     return option(std::move(name), std::move(short_name), "", std::move(help));
   }
   ArgParser& positional(std::string name, std::string help, bool required = true);
+  // Text printed after the options in --help (e.g. the list of passes).
+  ArgParser& epilogue(std::string text) {
+    epilogue_ = std::move(text);
+    return *this;
+  }
 
   // Fails with a one-line cause ("unknown option --foo", "--top-k needs a
   // value", "missing GRAPH"). Returns false in `wants_help` when -h/--help
@@ -34,6 +40,7 @@ class ArgParser {
   absl::Status parse(std::span<char*> args);
   bool wants_help() const { return wants_help_; }
   std::string help() const;
+  const std::string& command() const { return command_; }
 
   bool has(std::string_view name) const;
   std::string get(std::string_view name) const;  // the last value, or the default
@@ -54,12 +61,17 @@ class ArgParser {
   };
   const Option* find(std::string_view token) const;
 
-  std::string command_, usage_, summary_;
+  std::string command_, usage_, summary_, epilogue_;
   std::vector<Option> options_;
   std::vector<Positional> positionals_;
   std::map<std::string, std::vector<std::string>, std::less<>> values_;
   std::vector<std::string> positional_values_;
   bool wants_help_ = false;
 };
+
+// The shape every command shares: parse `argv` (a usage error exits 2),
+// answer --help (exits 0), or run `body` (exits 1 on error). Errors go to
+// stderr as one line, "kiln COMMAND: cause".
+int command_main(ArgParser& args, std::span<char*> argv, absl::FunctionRef<absl::Status(const ArgParser&)> body);
 
 }  // namespace kiln::cli

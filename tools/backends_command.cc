@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "backends/registry.h"
@@ -20,6 +21,20 @@ std::string describe(const backends::PluginInfo& plugin) {
                          t.max_buffer_bytes == 0 ? "unlimited" : absl::StrFormat("%d bytes", t.max_buffer_bytes));
 }
 
+absl::Status list_backends(const ArgParser& args) {
+  const backends::Registry& registry = backends::Registry::global();
+  if (registry.plugins().empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("no backend plugins found; searched: ", absl::StrJoin(registry.searched(), ":")));
+  }
+  for (const backends::PluginInfo& plugin : registry.plugins()) {
+    std::cout << absl::StrFormat("%-8s %s\n", plugin.name, describe(plugin));
+    if (args.has("verbose")) std::cout << "      file " << plugin.path << "\n";
+  }
+  if (args.has("verbose")) std::cout << "searched: " << absl::StrJoin(registry.searched(), ":") << "\n";
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int backends_command(std::span<char*> argv) {
@@ -28,25 +43,7 @@ int backends_command(std::span<char*> argv) {
                  "or the reason it is unavailable. Plugins are searched in KILN_PLUGIN_PATH, next\n"
                  "to the kiln binary and in the install prefix.");
   args.flag("verbose", "v", "also print each plugin's file and the directories searched");
-  if (absl::Status status = args.parse(argv); !status.ok()) {
-    std::cerr << "kiln backends: " << status.message() << "\n";
-    return 2;
-  }
-  if (args.wants_help()) {
-    std::cout << args.help();
-    return 0;
-  }
-  const backends::Registry& registry = backends::Registry::global();
-  if (registry.plugins().empty()) {
-    std::cout << "no backend plugins found; searched: " << absl::StrJoin(registry.searched(), ":") << "\n";
-    return 1;
-  }
-  for (const backends::PluginInfo& plugin : registry.plugins()) {
-    std::cout << absl::StrFormat("%-8s %s\n", plugin.name, describe(plugin));
-    if (args.has("verbose")) std::cout << "      file " << plugin.path << "\n";
-  }
-  if (args.has("verbose")) std::cout << "searched: " << absl::StrJoin(registry.searched(), ":") << "\n";
-  return 0;
+  return command_main(args, argv, list_backends);
 }
 
 }  // namespace kiln::cli

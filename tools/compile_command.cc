@@ -70,21 +70,9 @@ int compile_command(std::span<char*> argv) {
       .flag("timing", "", "report each pass's time (to stderr)")
       .option("ctx", "", "N", "model only: KV-cache length (default: the model's, capped at 4096)")
       .option("prefill-chunk", "", "N", "model only: tokens per prefill run", "64");
-  if (absl::Status status = args.parse(argv); !status.ok()) {
-    std::cerr << "kiln compile: " << status.message() << "\n";
-    return 2;
-  }
-  if (args.wants_help()) {
-    std::cout << args.help();
-    return 0;
-  }
-  const std::string& path = args.positional_value(0);
-  absl::Status status = is_model_path(path) ? compile_model_file(args) : compile_graph_file(args);
-  if (!status.ok()) {
-    std::cerr << "kiln compile: " << status.message() << "\n";
-    return 1;
-  }
-  return 0;
+  return command_main(args, argv, [](const ArgParser& parsed) {
+    return is_model_path(parsed.positional_value(0)) ? compile_model_file(parsed) : compile_graph_file(parsed);
+  });
 }
 
 }  // namespace kiln::cli

@@ -55,20 +55,9 @@ int opt_command(std::span<char*> argv) {
       .flag("print-after-all", "", "print the graph after every pass (to stderr)")
       .option("print-after", "", "PASS", "print the graph after PASS (repeatable)", "", true)
       .flag("explain-fusion", "", "explain every fusion decision (to stderr)")
-      .flag("timing", "", "report each pass's time (to stderr)");
-  if (absl::Status status = args.parse(argv); !status.ok()) {
-    std::cerr << "kiln opt: " << status.message() << "\n";
-    return 2;
-  }
-  if (args.wants_help()) {
-    std::cout << args.help() << pass_list();
-    return 0;
-  }
-  if (absl::Status status = run_opt(args); !status.ok()) {
-    std::cerr << "kiln opt: " << status.message() << "\n";
-    return 1;
-  }
-  return 0;
+      .flag("timing", "", "report each pass's time (to stderr)")
+      .epilogue(pass_list());
+  return command_main(args, argv, run_opt);
 }
 
 }  // namespace kiln::cli

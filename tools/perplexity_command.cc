@@ -68,19 +68,7 @@ absl::Status run_perplexity(const ArgParser& args) {
 
 int perplexity_command(std::span<char*> argv) {
   ArgParser args = perplexity_parser();
-  if (absl::Status status = args.parse(argv); !status.ok()) {
-    std::cerr << "kiln perplexity: " << status.message() << "\n";
-    return 2;
-  }
-  if (args.wants_help()) {
-    std::cout << args.help();
-    return 0;
-  }
-  if (absl::Status status = run_perplexity(args); !status.ok()) {
-    std::cerr << "kiln perplexity: " << status.message() << "\n";
-    return 1;
-  }
-  return 0;
+  return command_main(args, argv, run_perplexity);
 }
 
 }  // namespace kiln::cli

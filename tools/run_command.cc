@@ -2,7 +2,6 @@
 // runs a hand-written graph once; `kiln run MODEL ...` generates text
 // (run_model.cc).
 
-#include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "backends/backend_client.h"
@@ -77,19 +76,7 @@ int run_command(std::span<char*> argv) {
       .option("backend", "b", "NAME", "the backend plugin to run on", "cpu")
       .option("input", "i", "NAME=FILE", "bind graph input NAME to a .npy file (repeatable)", "", true)
       .option("output", "o", "NAME=FILE", "write graph output NAME to a .npy file (repeatable)", "", true);
-  if (absl::Status status = args.parse(argv); !status.ok()) {
-    std::cerr << "kiln run: " << status.message() << "\n";
-    return 2;
-  }
-  if (args.wants_help()) {
-    std::cout << args.help();
-    return 0;
-  }
-  if (absl::Status status = run_graph(args); !status.ok()) {
-    std::cerr << "kiln run: " << status.message() << "\n";
-    return 1;
-  }
-  return 0;
+  return command_main(args, argv, run_graph);
 }
 
 }  // namespace kiln::cli

@@ -122,19 +122,7 @@ absl::Status run_model(const ArgParser& args) {
 
 int run_model_command(std::span<char*> argv) {
   ArgParser args = run_model_parser();
-  if (absl::Status status = args.parse(argv); !status.ok()) {
-    std::cerr << "kiln run: " << status.message() << "\n";
-    return 2;
-  }
-  if (args.wants_help()) {
-    std::cout << args.help();
-    return 0;
-  }
-  if (absl::Status status = run_model(args); !status.ok()) {
-    std::cerr << "kiln run: " << status.message() << "\n";
-    return 1;
-  }
-  return 0;
+  return command_main(args, argv, run_model);
 }
 
 }  // namespace kiln::cli

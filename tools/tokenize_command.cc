@@ -90,19 +90,7 @@ int tokenize_command(std::span<char*> argv) {
       .option("decode", "", "IDS", "print the text of the comma-separated ids")
       .flag("add-special", "", "add BOS/EOS as the tokenizer asks for them")
       .flag("no-parse-special", "", "spell out special tokens written in the text");
-  if (absl::Status status = args.parse(argv); !status.ok()) {
-    std::cerr << "kiln tokenize: " << status.message() << "\n";
-    return 2;
-  }
-  if (args.wants_help()) {
-    std::cout << args.help();
-    return 0;
-  }
-  if (absl::Status status = run_tokenize(args); !status.ok()) {
-    std::cerr << "kiln tokenize: " << status.message() << "\n";
-    return 1;
-  }
-  return 0;
+  return command_main(args, argv, run_tokenize);
 }
 
 }  // namespace kiln::cli
