@@ -1,7 +1,6 @@
 // `kiln compile GRAPH --backend B [-o program.json]`: runs the pipeline for
 // the backend's capabilities and writes the Program.
 
-#include <fstream>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -12,21 +11,11 @@
 #include "tools/commands.h"
 #include "tools/graph_input.h"
 #include "tools/model_path.h"
+#include "tools/output_file.h"
+#include "tools/pass_flags.h"
 
 namespace kiln::cli {
 namespace {
-
-absl::Status write_output(const std::string& path, const std::string& json) {
-  if (path.empty() || path == "-") {
-    std::cout << json << "\n";
-    return absl::OkStatus();
-  }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << json << "\n";
-  out.close();
-  if (!out) return absl::PermissionDeniedError(absl::StrCat(path, ": cannot write the Program"));
-  return absl::OkStatus();
-}
 
 absl::Status compile_graph_file(const ArgParser& args) {
   absl::StatusOr<backends::Backend> backend = backends::Backend::open(args.get("backend"));
@@ -36,11 +25,8 @@ absl::Status compile_graph_file(const ArgParser& args) {
   passes::CompileOptions options;
   options.target = backend->capabilities();
   options.pipeline = args.get("pipeline");
-  options.pass_options.print_after_all = args.has("print-after-all");
-  for (const std::string& name : args.get_all("print-after")) options.pass_options.print_after.insert(name);
-  options.pass_options.timing = args.has("timing");
-  options.pass_options.log = &std::cerr;
-  if (args.has("explain-fusion")) options.explain = &std::cerr;
+  options.pass_options = pass_manager_options(args);
+  options.explain = explain_stream(args);
   absl::StatusOr<passes::Program> program = passes::compile(*graph, options);
   if (!program.ok()) return program.status();
   // Compiling on the backend proves every dispatch has a kernel there.
@@ -64,12 +50,9 @@ int compile_command(std::span<char*> argv) {
       .option("backend", "b", "NAME", "the backend plugin to compile for", "cpu")
       .option("output", "o", "FILE", "where to write the Program JSON ('-': stdout)", "-")
       .option("pipeline", "", "P1,P2,...", "the pass pipeline", std::string(passes::kDefaultPipeline))
-      .flag("print-after-all", "", "print the graph after every pass (to stderr)")
-      .option("print-after", "", "PASS", "print the graph after PASS (repeatable)", "", true)
-      .flag("explain-fusion", "", "explain every fusion decision (to stderr)")
-      .flag("timing", "", "report each pass's time (to stderr)")
       .option("ctx", "", "N", "model only: KV-cache length (default: the model's, capped at 4096)")
       .option("prefill-chunk", "", "N", "model only: tokens per prefill run", "64");
+  add_pass_flags(args);
   return command_main(args, argv, [](const ArgParser& parsed) {
     return is_model_path(parsed.positional_value(0)) ? compile_model_file(parsed) : compile_graph_file(parsed);
   });

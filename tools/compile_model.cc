@@ -5,7 +5,6 @@
 // at position P. Both have the same weight and state tables: a backend
 // compiles decode sharing prefill's weights and KV cache.
 
-#include <fstream>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +15,8 @@
 #include "passes/program_json.h"
 #include "runtime/model_programs.h"
 #include "tools/model_path.h"
+#include "tools/output_file.h"
+#include "tools/pass_flags.h"
 
 namespace kiln::cli {
 namespace {
@@ -32,11 +33,8 @@ absl::StatusOr<runtime::ProgramOptions> program_options(const ArgParser& args) {
   if (!chunk.ok()) return chunk.status();
   options.prefill_chunk = *chunk;
   options.pipeline = args.get("pipeline");
-  options.pass_options.print_after_all = args.has("print-after-all");
-  for (const std::string& name : args.get_all("print-after")) options.pass_options.print_after.insert(name);
-  options.pass_options.timing = args.has("timing");
-  options.pass_options.log = &std::cerr;
-  if (args.has("explain-fusion")) options.explain = &std::cerr;
+  options.pass_options = pass_manager_options(args);
+  options.explain = explain_stream(args);
   return options;
 }
 
@@ -46,18 +44,6 @@ std::string programs_json(const runtime::ModelPrograms& programs) {
   document["prefill"] = nlohmann::ordered_json::parse(passes::program_to_json(programs.prefill, 0));
   document["decode"] = nlohmann::ordered_json::parse(passes::program_to_json(programs.decode, 0));
   return document.dump(2);
-}
-
-absl::Status write_text(const std::string& path, const std::string& text) {
-  if (path.empty() || path == "-") {
-    std::cout << text << "\n";
-    return absl::OkStatus();
-  }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text << "\n";
-  out.close();
-  if (!out) return absl::PermissionDeniedError(absl::StrCat(path, ": cannot write the Programs"));
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -77,7 +63,7 @@ absl::Status compile_model_file(const ArgParser& args) {
   if (!prefill.ok()) return prefill.status();
   absl::StatusOr<backends::Executable> decode = backend->compile(programs->decode, &*prefill);
   if (!decode.ok()) return decode.status();
-  if (absl::Status s = write_text(args.get("output"), programs_json(*programs)); !s.ok()) return s;
+  if (absl::Status s = write_output(args.get("output"), programs_json(*programs)); !s.ok()) return s;
   std::cerr << absl::StrCat("kiln compile: context ", programs->context, "; prefill ",
                             programs->prefill.dispatches.size(), " dispatches, arena ",
                             programs->prefill.arena_bytes, " bytes; decode ", programs->decode.dispatches.size(),

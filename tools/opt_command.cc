@@ -9,6 +9,7 @@
 #include "tools/arg_parser.h"
 #include "tools/commands.h"
 #include "tools/graph_input.h"
+#include "tools/pass_flags.h"
 #include "tools/target_option.h"
 
 namespace kiln::cli {
@@ -26,18 +27,14 @@ std::string pass_list() {
 absl::Status run_opt(const ArgParser& args) {
   absl::StatusOr<ir::Graph> graph = load_graph_file(args.positional_value(0));
   if (!graph.ok()) return graph.status();
-  passes::PassManagerOptions options;
-  options.print_after_all = args.has("print-after-all");
-  for (const std::string& name : args.get_all("print-after")) options.print_after.insert(name);
-  options.timing = args.has("timing");
-  options.log = &std::cerr;
-  absl::StatusOr<passes::PassManager> manager = passes::PassManager::from_pipeline(args.get("passes"), options);
+  absl::StatusOr<passes::PassManager> manager =
+      passes::PassManager::from_pipeline(args.get("passes"), pass_manager_options(args));
   if (!manager.ok()) return manager.status();
   passes::PassContext context;
   absl::StatusOr<passes::Target> target = parse_target_option(args.get("target"));
   if (!target.ok()) return target.status();
   context.target = *target;
-  if (args.has("explain-fusion")) context.explain = &std::cerr;
+  context.explain = explain_stream(args);
   if (absl::Status status = manager->run(*graph, context); !status.ok()) return status;
   std::cout << ir::print_graph(*graph);
   return absl::OkStatus();
@@ -52,11 +49,8 @@ int opt_command(std::span<char*> argv) {
   args.positional("FILE", "a .kir text-IR file or a .json graph")
       .option("passes", "", "P1,P2,...", "the pipeline to run", "infer-shapes")
       .option("target", "", "K=V,...", kTargetOptionHelp)
-      .flag("print-after-all", "", "print the graph after every pass (to stderr)")
-      .option("print-after", "", "PASS", "print the graph after PASS (repeatable)", "", true)
-      .flag("explain-fusion", "", "explain every fusion decision (to stderr)")
-      .flag("timing", "", "report each pass's time (to stderr)")
       .epilogue(pass_list());
+  add_pass_flags(args);
   return command_main(args, argv, run_opt);
 }
 
