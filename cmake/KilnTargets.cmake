@@ -1,7 +1,7 @@
 # Helpers that give every kiln target the same warnings, include root and
 # sanitizer flags, so no folder repeats them.
 
-set(KILN_WARNINGS -Wall -Wextra -Wno-unused-parameter)
+set(KILN_WARNINGS -Wall -Wextra)
 set(KILN_SANITIZER_FLAGS)
 if(KILN_SANITIZE)
   set(KILN_SANITIZER_FLAGS -fsanitize=address,undefined -fno-omit-frame-pointer
