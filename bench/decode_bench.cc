@@ -42,7 +42,7 @@ void BM_Prefill(benchmark::State& state) {
   state.counters["tok/s"] =
       benchmark::Counter(static_cast<double>(state.iterations() * tokens.size()), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Prefill)->Arg(64)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Prefill)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_Decode(benchmark::State& state) {
   std::unique_ptr<runtime::Session> session = open_session(state);
@@ -62,7 +62,7 @@ void BM_Decode(benchmark::State& state) {
   state.counters["allocs/tok"] = static_cast<double>(after.allocations - before.allocations) / n;
   state.counters["readbacks/tok"] = static_cast<double>(after.readbacks - before.readbacks) / n;
 }
-BENCHMARK(BM_Decode)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Decode)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace kiln::bench
