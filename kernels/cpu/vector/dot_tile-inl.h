@@ -1,0 +1,60 @@
+// The register tile of the n_by_k layout, per Highway target: R rows of x
+// against C rows of W, each output a dot product over k. Each W vector is
+// widened once and used for all R rows, each x vector once for all C rows,
+// and the R * C accumulators are independent, so the loop runs at the
+// multiplier's throughput rather than the adder's latency.
+
+#if defined(KILN_KERNELS_CPU_VECTOR_DOT_TILE_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef KILN_KERNELS_CPU_VECTOR_DOT_TILE_INL_H_
+#undef KILN_KERNELS_CPU_VECTOR_DOT_TILE_INL_H_
+#else
+#define KILN_KERNELS_CPU_VECTOR_DOT_TILE_INL_H_
+#endif
+
+#include "hwy/highway.h"
+#include "kernels/cpu/vector/weight_loads-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace kiln::kernels::cpu::vector::HWY_NAMESPACE {
+
+// acc[r][c] += x[r * k + i ..] * w[c * k + i ..] over one vector of lanes at
+// i, or over the last `count` elements (the rest zero) when kPartial.
+template <size_t R, size_t C, bool kPartial, typename T>
+HWY_INLINE void dot_step(FloatTag df, FloatVec (&acc)[R][C], const float* HWY_RESTRICT x, const T* HWY_RESTRICT w,
+                         size_t k, size_t i, size_t count) {
+  FloatVec wv[C];
+  for (size_t c = 0; c < C; ++c) {
+    wv[c] = kPartial ? load_f32_partial(df, w + c * k + i, count) : load_f32(df, w + c * k + i);
+  }
+  for (size_t r = 0; r < R; ++r) {
+    const FloatVec xv = kPartial ? load_f32_partial(df, x + r * k + i, count) : load_f32(df, x + r * k + i);
+    for (size_t c = 0; c < C; ++c) acc[r][c] = hn::MulAdd(xv, wv[c], acc[r][c]);
+  }
+}
+
+// out[r * out_stride + c] = bias[c] + sum_i x[r * k + i] * w[c * k + i] for
+// r < R, c < C. x and w are row-major with k elements a row; bias may be
+// null. Reads exactly R rows of x and C rows of w.
+template <size_t R, size_t C, typename T>
+HWY_INLINE void dot_tile(const float* HWY_RESTRICT x, const T* HWY_RESTRICT w, size_t k,
+                         const float* HWY_RESTRICT bias, float* HWY_RESTRICT out, size_t out_stride) {
+  const FloatTag df;
+  const size_t lanes = hn::Lanes(df);
+  FloatVec acc[R][C];
+  for (size_t r = 0; r < R; ++r) {
+    for (size_t c = 0; c < C; ++c) acc[r][c] = hn::Zero(df);
+  }
+  size_t i = 0;
+  for (; i + lanes <= k; i += lanes) dot_step<R, C, false>(df, acc, x, w, k, i, 0);
+  if (i < k) dot_step<R, C, true>(df, acc, x, w, k, i, k - i);
+  for (size_t r = 0; r < R; ++r) {
+    for (size_t c = 0; c < C; ++c) {
+      out[r * out_stride + c] = sum_lanes(df, acc[r][c]) + (bias ? bias[c] : 0.0f);
+    }
+  }
+}
+
+}  // namespace kiln::kernels::cpu::vector::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif
