@@ -1,0 +1,5 @@
+#version 460
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+#define MATMUL_KIND KIND_GATE_UP
+#include "matmul_tiled.glsl"

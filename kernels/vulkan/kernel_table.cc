@@ -1,0 +1,97 @@
+#include "kernels/vulkan/kernel_table.h"
+
+#include "kernels/vulkan/spirv_blobs.h"
+
+namespace kiln::kernels::vulkan {
+namespace {
+
+uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+int64_t elements(const program::TensorRef& ref, const program::StepValues& bound) {
+  return program::element_count(ref.shape, bound);
+}
+
+// The last dim; 1 for a scalar.
+int64_t cols(const program::TensorRef& ref, const program::StepValues& bound) {
+  return ref.shape.empty() ? 1 : program::extent(ref.shape.back(), bound);
+}
+
+// Output columns of a matrix product: summed over its outputs (q, k and v of
+// matmul_qkv lie side by side in one grid).
+uint64_t product_columns(const GridContext& c) {
+  uint64_t columns = 0;
+  for (const program::TensorRef& out : c.dispatch.outputs) columns += cols(out, c.bound);
+  return columns;
+}
+
+// One invocation per element of output 0 (elementwise ops, embedding,
+// slice, rope: a rope invocation handles one pair or one passed-through
+// feature, so this over-covers and the tail returns).
+uint64_t per_output_element(const GridContext& c) {
+  return ceil_div(elements(c.dispatch.outputs[0], c.bound), c.wg_size);
+}
+
+// One invocation per element of input 1 (kv_write: the rows written).
+uint64_t per_input1_element(const GridContext& c) {
+  return ceil_div(elements(c.dispatch.inputs[1], c.bound), c.wg_size);
+}
+
+// One workgroup per row of input 0 (norms, softmax, argmax; attention: per
+// (token, query head)).
+uint64_t per_input_row(const GridContext& c) {
+  const program::TensorRef& x = c.dispatch.inputs[0];
+  const int64_t n = cols(x, c.bound);
+  return n == 0 ? 0 : elements(x, c.bound) / n;
+}
+
+// gemv: one column per workgroup, or one per subgroup.
+uint64_t gemv_columns(const GridContext& c) { return product_columns(c); }
+uint64_t gemv_subgroup_columns(const GridContext& c) {
+  return ceil_div(product_columns(c), c.wg_size / c.subgroup_size);
+}
+
+// tiled: 16 x 16 output tiles.
+uint64_t tiles(const GridContext& c) {
+  const program::TensorRef& out = c.dispatch.outputs[0];
+  const int64_t n = cols(out, c.bound);
+  const uint64_t rows = n == 0 ? 0 : elements(out, c.bound) / n;
+  return ceil_div(rows, 16) * ceil_div(product_columns(c), 16);
+}
+
+}  // namespace
+
+std::span<const KernelRow> kernel_table() {
+  namespace s = spirv;
+  static const KernelRow kTable[] = {
+      {"add", "reference", {s::add_reference, per_output_element}},
+      {"argmax", "reference", {s::argmax_reference, per_input_row}},
+      {"attention", "reference", {s::attention_reference, per_input_row}},
+      {"cast", "reference", {s::cast_reference, per_output_element}},
+      {"embedding", "reference", {s::embedding_reference, per_output_element}},
+      {"fused_gate_up", "gemv", {s::fused_gate_up_gemv, gemv_columns}},
+      {"fused_gate_up", "gemv_subgroup", {s::fused_gate_up_gemv_subgroup, gemv_subgroup_columns, true}},
+      {"fused_gate_up", "tiled", {s::fused_gate_up_tiled, tiles}},
+      {"gelu", "reference", {s::gelu_reference, per_output_element}},
+      {"kv_write", "reference", {s::kv_write_reference, per_input1_element}},
+      {"layernorm", "reference", {s::layernorm_reference, per_input_row}},
+      {"matmul", "gemv", {s::matmul_gemv, gemv_columns}},
+      {"matmul", "gemv_subgroup", {s::matmul_gemv_subgroup, gemv_subgroup_columns, true}},
+      {"matmul", "tiled", {s::matmul_tiled, tiles}},
+      {"matmul_qkv", "gemv", {s::matmul_qkv_gemv, gemv_columns}},
+      {"matmul_qkv", "gemv_subgroup", {s::matmul_qkv_gemv_subgroup, gemv_subgroup_columns, true}},
+      {"matmul_qkv", "tiled", {s::matmul_qkv_tiled, tiles}},
+      {"mul", "reference", {s::mul_reference, per_output_element}},
+      {"relu", "reference", {s::relu_reference, per_output_element}},
+      {"residual_layernorm", "reference", {s::residual_layernorm_reference, per_input_row}},
+      {"residual_rmsnorm", "reference", {s::residual_rmsnorm_reference, per_input_row}},
+      {"rmsnorm", "reference", {s::rmsnorm_reference, per_input_row}},
+      {"rope", "reference", {s::rope_reference, per_output_element}},
+      {"scale", "reference", {s::scale_reference, per_output_element}},
+      {"silu", "reference", {s::silu_reference, per_output_element}},
+      {"slice", "reference", {s::slice_reference, per_output_element}},
+      {"softmax", "reference", {s::softmax_reference, per_input_row}},
+  };
+  return kTable;
+}
+
+}  // namespace kiln::kernels::vulkan

@@ -1,0 +1,6 @@
+#version 460
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+#define LAYERNORM 0
+#define RESIDUAL 1
+#include "norm.glsl"
