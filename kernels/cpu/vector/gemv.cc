@@ -17,7 +17,8 @@ namespace kiln::kernels::cpu::vector::HWY_NAMESPACE {
 namespace {
 
 // n_by_k: weight rows dotted with x at once (eight streams, eight
-// accumulators).
+// accumulators). The rows of a range are contiguous, so while one tile is
+// read the next is prefetched (see dot_tile).
 constexpr size_t kDotRows = 8;
 // k_by_n: vectors of columns summed at once.
 constexpr size_t kAxpyVectors = 4;
@@ -28,9 +29,10 @@ void gemv_n_by_k(const GemvArgs& a, size_t n_begin, size_t n_end) {
   const size_t k = static_cast<size_t>(a.k);
   size_t n = n_begin;
   for (; n + kDotRows <= n_end; n += kDotRows) {
-    dot_tile<1, kDotRows>(a.x, w + n * k, k, a.bias ? a.bias + n : nullptr, a.y + n, 0);
+    const T* next = n + 2 * kDotRows <= n_end ? w + (n + kDotRows) * k : nullptr;
+    dot_tile<1, kDotRows>(a.x, w + n * k, next, k, a.bias ? a.bias + n : nullptr, a.y + n, 0);
   }
-  for (; n < n_end; ++n) dot_tile<1, 1>(a.x, w + n * k, k, a.bias ? a.bias + n : nullptr, a.y + n, 0);
+  for (; n < n_end; ++n) dot_tile<1, 1>(a.x, w + n * k, nullptr, k, a.bias ? a.bias + n : nullptr, a.y + n, 0);
 }
 
 template <typename T>
