@@ -60,16 +60,27 @@ absl::StatusOr<std::vector<SpecConstant>> reflect_spec_constants(std::span<const
     }
     at += count;
   }
-  std::vector<SpecConstant> out;
+  // An unnamed constant may share a named one's SpecId: glslang gives
+  // local_size_x_id its own constant beside the one the shader names.
+  std::map<uint32_t, SpecConstant> by_id;
+  std::vector<uint32_t> unnamed;
   for (auto& [result, constant] : constants) {
     auto id = spec_ids.find(result);
     if (id == spec_ids.end()) continue;  // a constant folded from others, not specialisable
     auto name = names.find(result);
-    if (name == names.end()) return absl::InternalError(absl::StrCat("spec constant SpecId ", id->second, " has no name"));
+    if (name == names.end()) {
+      unnamed.push_back(id->second);
+      continue;
+    }
     constant.name = name->second;
     constant.id = id->second;
-    out.push_back(constant);
+    by_id[constant.id] = constant;
   }
+  for (uint32_t id : unnamed) {
+    if (!by_id.contains(id)) return absl::InternalError(absl::StrCat("spec constant SpecId ", id, " has no name"));
+  }
+  std::vector<SpecConstant> out;
+  for (auto& [id, constant] : by_id) out.push_back(constant);
   return out;
 }
 

@@ -31,8 +31,13 @@ layout(constant_id = 25) const int out2_cols = 0;
 layout(constant_id = 26) const bool transpose_b = false;
 layout(constant_id = 27) const int in1_rank = 2;
 EXTENT(in0_r2, 28)                                 // M: rows per batch of a
+#if MATMUL_KIND == KIND_GATE_UP
 layout(constant_id = 30) const int act = ACT_SILU;
 layout(constant_id = 31) const int approximate = 0;
+#else
+const int act = ACT_SILU;
+const int approximate = 0;
+#endif
 
 const uint kK = uint(in0_cols);
 const uint kColumns = MATMUL_KIND == KIND_QKV ? uint(out0_cols + out1_cols + out2_cols) : uint(out0_cols);
