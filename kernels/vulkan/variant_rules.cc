@@ -1,0 +1,41 @@
+#include "kernels/vulkan/variant_rules.h"
+
+namespace kiln::kernels::vulkan {
+namespace {
+
+using passes::decode;
+using passes::target_has_subgroups;
+using passes::VariantRule;
+
+// The three schedules of a matrix product, most specific first: one row
+// (decode) reduces each output column across a subgroup where the device
+// has subgroup arithmetic of one fixed size, else across a workgroup; more
+// rows use 16 x 16 shared-memory tiles. Weight dtypes (f32, f16, bf16) are
+// not variants: each operand's dtype is a specialisation constant, so the
+// driver folds the load for it (docs/vulkan.md, "Constants").
+void add_products(std::vector<VariantRule>& rules, const std::string& op) {
+  const std::string pattern = "y:" + op;
+  rules.push_back({.name = "vulkan." + op + ".gemv_subgroup", .pattern = pattern,
+                   .when = {decode("y"), target_has_subgroups()}, .variant = "gemv_subgroup",
+                   .why = "one row: a subgroup per output column, reduced with subgroupAdd"});
+  rules.push_back({.name = "vulkan." + op + ".gemv", .pattern = pattern, .when = {decode("y")}, .variant = "gemv",
+                   .why = "one row without subgroups: a workgroup per output column"});
+  rules.push_back({.name = "vulkan." + op + ".tiled", .pattern = pattern, .when = {}, .variant = "tiled",
+                   .why = "many rows: 16 x 16 output tiles staged through shared memory"});
+}
+
+}  // namespace
+
+passes::VariantTable variant_table() {
+  passes::VariantTable table{"vulkan", {}};
+  for (const std::string op : {"matmul", "fused_gate_up", "matmul_qkv"}) add_products(table.rules, op);
+  // Every other op has one kernel. fused_ffn and matmul_rmsnorm have none:
+  // both need a whole matrix (or a whole output row) in one workgroup at
+  // decode, which would leave all but one compute unit idle, so this
+  // backend keeps them unfused.
+  table.rules.push_back({.name = "vulkan.reference", .pattern = "y:*", .when = {}, .variant = "reference",
+                         .why = "the op's one Vulkan kernel"});
+  return table;
+}
+
+}  // namespace kiln::kernels::vulkan
