@@ -1,0 +1,89 @@
+#include "backends/opencl/compile.h"
+
+#include <algorithm>
+#include <bit>
+
+#include "absl/strings/str_cat.h"
+#include "backends/opencl/cl_error.h"
+#include "backends/opencl/defines.h"
+#include "backends/support/kernel_table.h"
+
+namespace kiln::backends::opencl {
+namespace {
+
+using kernels::opencl::KernelRow;
+
+// The kernel's work-group size on this device: its preferred size, or the
+// largest power of two the device allows when that is smaller. A kernel
+// that needs exactly its size (a tiled kernel) is refused instead.
+absl::StatusOr<uint32_t> workgroup_size(const Device& device, const KernelRow& row, const std::string& label) {
+  const uint64_t limit = device.info().max_workgroup_size;
+  if (row.kernel.workgroup <= limit) return row.kernel.workgroup;
+  if (row.kernel.fixed_workgroup) {
+    return absl::UnimplementedError(absl::StrCat(label, ": needs work-groups of ", row.kernel.workgroup,
+                                                 " work-items; '", device.info().name, "' allows ", limit));
+  }
+  return static_cast<uint32_t>(std::bit_floor(limit));
+}
+
+absl::StatusOr<BoundDispatch> bind_dispatch(Device& device, const program::Program& program, size_t index) {
+  const program::Dispatch& d = program.dispatches[index];
+  const std::string label = support::dispatch_label(program, index);
+  const KernelRow* row = support::find_kernel(kernels::opencl::kernel_table(), d.kernel, d.variant);
+  if (row == nullptr) return support::missing_kernel(program, index, "opencl");
+  absl::StatusOr<uint32_t> workgroup = workgroup_size(device, *row, label);
+  if (!workgroup.ok()) return workgroup.status();
+  absl::StatusOr<DispatchBuild> build = dispatch_build(program, index, *workgroup);
+  if (!build.ok()) return build.status();
+  const std::string name = kernels::opencl::entry_point(*row);
+  const std::string source = kernels::opencl::kernel_source(name);
+  if (source.empty()) return absl::InternalError(absl::StrCat(label, ": kernel file ", name, ".cl is not embedded"));
+  absl::StatusOr<cl_program> built = device.programs().get(name, source, build->options);
+  if (!built.ok()) return absl::Status(built.status().code(), absl::StrCat(label, ": ", built.status().message()));
+  cl_int status = CL_SUCCESS;
+  BoundDispatch bound;
+  bound.row = row;
+  bound.kernel = ClKernel(clCreateKernel(*built, name.c_str(), &status));
+  if (absl::Status s = cl_status(status, absl::StrCat(label, ": creating kernel ", name)); !s.ok()) return s;
+  size_t kernel_limit = 0;
+  clGetKernelWorkGroupInfo(bound.kernel.get(), device.id(), CL_KERNEL_WORK_GROUP_SIZE, sizeof kernel_limit,
+                           &kernel_limit, nullptr);
+  if (kernel_limit != 0 && kernel_limit < *workgroup) {
+    return absl::ResourceExhaustedError(absl::StrCat(label, ": kernel ", name, " runs at most ", kernel_limit,
+                                                     " work-items per group on '", device.info().name,
+                                                     "'; it was built for ", *workgroup));
+  }
+  bound.workgroup = *workgroup;
+  bound.step_slots = std::move(build->step_slots);
+  bound.input_shapes.resize(d.inputs.size());
+  bound.output_shapes.resize(d.outputs.size());
+  return bound;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Executable>> compile(Device& device, program::Program program) {
+  // The arena first: a Program too large for the device fails before any
+  // kernel is built.
+  ClMem arena;
+  if (program.arena_bytes > 0) {
+    absl::StatusOr<ClMem> buffer = device.create_buffer(static_cast<uint64_t>(program.arena_bytes), "the arena");
+    if (!buffer.ok()) return buffer.status();
+    arena = *std::move(buffer);
+  }
+  std::vector<BoundDispatch> dispatches;
+  dispatches.reserve(program.dispatches.size());
+  for (size_t i = 0; i < program.dispatches.size(); ++i) {
+    absl::StatusOr<BoundDispatch> bound = bind_dispatch(device, program, i);
+    if (!bound.ok()) return bound.status();
+    dispatches.push_back(*std::move(bound));
+  }
+  const bool needs_binding = !program.weights.empty() || program.state_bytes > 0;
+  auto executable = std::make_unique<Executable>(device, std::move(program), std::move(dispatches), std::move(arena));
+  if (!needs_binding) {
+    if (absl::Status s = executable->bind(nullptr, nullptr); !s.ok()) return s;
+  }
+  return executable;
+}
+
+}  // namespace kiln::backends::opencl

@@ -1,0 +1,137 @@
+#include "kernels/opencl/kernel_table.h"
+
+#include <array>
+
+#include "absl/strings/str_cat.h"
+#include "kernels/opencl/embedded_sources.h"
+
+namespace kiln::kernels::opencl {
+namespace {
+
+// ---- Group counts ---------------------------------------------------------------
+
+int64_t product(std::span<const int64_t> dims) {
+  int64_t n = 1;
+  for (int64_t d : dims) n *= d;
+  return n;
+}
+int64_t cols(const std::vector<int64_t>& shape) { return shape.empty() ? 1 : shape.back(); }
+int64_t rows(const std::vector<int64_t>& shape) { return shape.empty() ? 1 : product(shape) / shape.back(); }
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+bool flag(const program::Dispatch& dispatch, std::string_view name) {
+  const program::Constant* c = dispatch.find_constant(name);
+  return c != nullptr && c->integer != 0;
+}
+
+// One work-item per element of result 0 (elementwise and layout kernels).
+int64_t per_result_element(const StepShapes& s, int64_t wg) { return ceil_div(product(s.outputs[0]), wg); }
+
+// One work-item per element of input 1 (kv_write: the rows written).
+int64_t per_input1_element(const StepShapes& s, int64_t wg) { return ceil_div(product(s.inputs[1]), wg); }
+
+// One work-group per row of input 0 (norms, softmax, argmax; attention: per
+// query row and head).
+int64_t per_input_row(const StepShapes& s, int64_t) { return rows(s.inputs[0]); }
+
+// rope: one work-item per rotated pair or passed-through feature.
+int64_t per_rope_item(const StepShapes& s, int64_t wg) {
+  const program::Constant* rotary = s.dispatch.find_constant("rotary_dim");
+  const int64_t half = rotary == nullptr ? 0 : rotary->integer / 2;
+  const int64_t head_dim = cols(s.inputs[0]);
+  return ceil_div(rows(s.inputs[0]) * (head_dim - half), wg);
+}
+
+// gemv: per row, WG / LANES outputs per group; LANES (GEMV_LANES in
+// prelude.cl) with transpose_b, else 1.
+constexpr int64_t kGemvLanes = 32;
+int64_t gemv_groups(const program::Dispatch& dispatch, int64_t row_count, int64_t outputs, int64_t wg) {
+  const int64_t lanes = flag(dispatch, "transpose_b") ? kGemvLanes : 1;
+  return row_count * ceil_div(outputs, wg / lanes);
+}
+int64_t matmul_gemv_groups(const StepShapes& s, int64_t wg) {
+  return gemv_groups(s.dispatch, rows(s.outputs[0]), cols(s.outputs[0]), wg);
+}
+int64_t matmul_qkv_gemv_groups(const StepShapes& s, int64_t wg) {
+  return gemv_groups(s.dispatch, rows(s.outputs[0]),
+                     cols(s.outputs[0]) + cols(s.outputs[1]) + cols(s.outputs[2]), wg);
+}
+
+// Tiled: TILE x TILE outputs per group (TILE in prelude.cl).
+constexpr int64_t kTile = 16;
+int64_t matmul_tiled_groups(const StepShapes& s, int64_t) {
+  const std::vector<int64_t>& out = s.outputs[0];
+  const int64_t m = out.size() >= 2 ? out[out.size() - 2] : 1;
+  const int64_t batches = m == 0 ? 0 : rows(out) / m;
+  return batches * ceil_div(m, kTile) * ceil_div(cols(out), kTile);
+}
+int64_t fused_gate_up_tiled_groups(const StepShapes& s, int64_t) {
+  return ceil_div(rows(s.outputs[0]), kTile) * ceil_div(cols(s.outputs[0]), kTile);
+}
+int64_t matmul_qkv_tiled_groups(const StepShapes& s, int64_t) {
+  int64_t tiles = 0;
+  for (const std::vector<int64_t>& out : s.outputs) tiles += ceil_div(cols(out), kTile);
+  return ceil_div(rows(s.outputs[0]), kTile) * tiles;
+}
+
+constexpr OpenclKernel elementwise{per_result_element, 256};
+constexpr OpenclKernel per_row{per_input_row, 256};
+constexpr OpenclKernel gemv{matmul_gemv_groups, 256};
+constexpr OpenclKernel tiled{matmul_tiled_groups, kTile * kTile, true};
+
+// ---- The table ------------------------------------------------------------------
+
+// One row per kernel file. The variant names say how the work is split:
+// elementwise (a work-item per element), workgroup (a work-group per row,
+// reduced in local memory), gemv (work-groups over a few rows' outputs),
+// tiled (work-groups over output blocks), gather (a work-item per element
+// read by index).
+constexpr auto kKernels = std::to_array<KernelRow>({
+    {"embedding", "gather", elementwise},
+    {"matmul", "gemv", gemv},
+    {"matmul", "tiled", tiled},
+    {"add", "elementwise", elementwise},
+    {"mul", "elementwise", elementwise},
+    {"scale", "elementwise", elementwise},
+    {"silu", "elementwise", elementwise},
+    {"gelu", "elementwise", elementwise},
+    {"relu", "elementwise", elementwise},
+    {"cast", "elementwise", elementwise},
+    {"rmsnorm", "workgroup", per_row},
+    {"layernorm", "workgroup", per_row},
+    {"softmax", "workgroup", per_row},
+    {"rope", "elementwise", {per_rope_item, 256}},
+    {"attention", "workgroup", {per_input_row, 128}},
+    {"kv_write", "elementwise", {per_input1_element, 256}},
+    {"concat", "elementwise", elementwise},
+    {"slice", "elementwise", elementwise},
+    {"argmax", "workgroup", per_row},
+    {"fused_gate_up", "gemv", gemv},
+    {"fused_gate_up", "tiled", {fused_gate_up_tiled_groups, kTile * kTile, true}},
+    {"residual_rmsnorm", "workgroup", per_row},
+    {"residual_layernorm", "workgroup", per_row},
+    {"matmul_qkv", "gemv", {matmul_qkv_gemv_groups, 256}},
+    {"matmul_qkv", "tiled", {matmul_qkv_tiled_groups, kTile * kTile, true}},
+});
+
+std::string_view embedded(std::string_view name) {
+  for (const EmbeddedSource& source : embedded_sources()) {
+    if (source.name == name) return source.text;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::span<const KernelRow> kernel_table() { return kKernels; }
+
+std::string entry_point(const KernelRow& row) { return absl::StrCat(std::string(row.op), "_", std::string(row.variant)); }
+
+std::string kernel_source(std::string_view entry_point) {
+  const std::string_view kernel = embedded(entry_point);
+  if (kernel.empty()) return {};
+  return absl::StrCat(std::string(embedded("prelude")), "\n", std::string(embedded("elementwise_ops")), "\n",
+                      std::string(embedded("activations")), "\n", std::string(kernel));
+}
+
+}  // namespace kiln::kernels::opencl

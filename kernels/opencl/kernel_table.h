@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backends/support/kernel_table.h"
+#include "program/program.h"
+
+namespace kiln::kernels::opencl {
+
+// A dispatch's tensors at one step: every extent evaluated.
+struct StepShapes {
+  const program::Dispatch& dispatch;
+  std::span<const std::vector<int64_t>> inputs;
+  std::span<const std::vector<int64_t>> outputs;
+};
+
+// How many work-groups of |workgroup| work-items cover a dispatch at one
+// step. Each kernel's comment says what one work-group (or work-item) does;
+// its group count says the same from the host's side.
+using GroupCount = int64_t (*)(const StepShapes& shapes, int64_t workgroup);
+
+// The host's side of one kernel file `{op}_{variant}.cl`: its entry point is
+// named after the file, and it is launched as a 1-D range of groups(...)
+// work-groups of `workgroup` work-items (the device may lower it; WG tells
+// the kernel).
+struct OpenclKernel {
+  GroupCount groups = nullptr;
+  uint32_t workgroup = 256;  // a power of two
+  bool fixed_workgroup = false;  // the kernel needs exactly `workgroup` (tiled: TILE * TILE)
+};
+
+using KernelRow = backends::support::KernelRow<OpenclKernel>;
+
+// Every (op, variant) the OpenCL plugin runs, each registered once.
+std::span<const KernelRow> kernel_table();
+
+// "{op}_{variant}": the kernel's file name and entry point.
+std::string entry_point(const KernelRow& row);
+
+// The OpenCL C a kernel is built from: the prelude, the elementwise rows
+// (kernels/elementwise_ops.h) and the kernel's file. Empty when the file is
+// not embedded.
+std::string kernel_source(std::string_view entry_point);
+
+}  // namespace kiln::kernels::opencl

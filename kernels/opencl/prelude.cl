@@ -1,0 +1,254 @@
+// Prepended to every kernel source, after the defines the host passes with
+// -D and before kernels/elementwise_ops.h. Not a kernel: it gives every
+// kernel the same argument list and the same way to read and write tensors.
+//
+// What the host defines for each dispatch (docs/opencl.md):
+//   INPUTS, OUTPUTS        the tensor counts (at most 8 and 3);
+//   IN<i>_DT, OUT<i>_DT    the dtype: f32 | f16 | bf16 | i32;
+//   IN<i>_RANK, IN<i>_D<j> the rank and each extent (likewise OUT<i>_...);
+//   IN<i>_COUNT, IN<i>_ROWS, IN<i>_COLS
+//                          elements, leading dims flattened, last dim;
+//                          an extent is a literal or a step argument (s0..s3);
+//   <NAME>                 each Program constant, upper-cased (EPS, THETA,
+//                          TRANSPOSE_B, APPROXIMATE, ...), and each step
+//                          parameter (PAST expands to the step argument
+//                          holding P);
+//   WG                     the work-group size the kernel is launched with
+//                          (a power of two).
+
+#define KILN_CAT_(a, b) a##b
+#define KILN_CAT(a, b) KILN_CAT_(a, b)
+
+// ---- Tensors ------------------------------------------------------------------
+
+// Storage types: f16 and bf16 are held as ushort, so layout kernels copy them
+// as bits; f16 is read and written through the core vload_half/vstore_half
+// (no cl_khr_fp16 needed) and computed in f32.
+#define STORAGE_f32 float
+#define STORAGE_f16 ushort
+#define STORAGE_bf16 ushort
+#define STORAGE_i32 int
+#define STORAGE(dt) KILN_CAT(STORAGE_, dt)
+
+ushort kiln_to_bf16(float v) {
+  uint u = as_uint(v);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return (ushort)((u >> 16) | 0x40u);  // NaN stays NaN
+  u += 0x7fffu + ((u >> 16) & 1u);                                          // round to nearest even
+  return (ushort)(u >> 16);
+}
+
+// Element i of p as float, whatever the dtype.
+#define LOAD_f32(p, i) ((p)[i])
+#define LOAD_f16(p, i) vload_half((i), (const __global half*)(p))
+#define LOAD_bf16(p, i) as_float(((uint)(p)[i]) << 16)
+#define LOAD_i32(p, i) ((float)(p)[i])
+#define LOAD(dt, p, i) KILN_CAT(LOAD_, dt)(p, i)
+
+// Elements [8i, 8i + 8) of p as float8.
+#define LOAD8_f32(p, i) vload8((i), (const __global float*)(p))
+#define LOAD8_f16(p, i) vload_half8((i), (const __global half*)(p))
+#define LOAD8_bf16(p, i) as_float8(convert_uint8(vload8((i), (const __global ushort*)(p))) << 16)
+#define LOAD8_i32(p, i) convert_float8(vload8((i), (const __global int*)(p)))
+#define LOAD8(dt, p, i) KILN_CAT(LOAD8_, dt)(p, i)
+
+// Stores float v as element i of p, rounding to nearest even; to i32 it
+// rounds toward zero, as NumPy's astype does.
+#define STORE_f32(p, i, v) ((p)[i] = (v))
+#define STORE_f16(p, i, v) vstore_half_rte((v), (i), (__global half*)(p))
+#define STORE_bf16(p, i, v) ((p)[i] = kiln_to_bf16(v))
+#define STORE_i32(p, i, v) ((p)[i] = convert_int_rtz(v))
+#define STORE(dt, p, i, v) KILN_CAT(STORE_, dt)(p, i, v)
+
+// ---- The argument list ----------------------------------------------------------
+
+// Every kernel takes, in order: each input as (buffer, byte offset), each
+// output likewise, then four step arguments s0..s3 (the step slots its
+// extents and step parameters read; unused ones are 0). The host sets them
+// without knowing the op.
+#define KILN_TENSOR_ARG(name) __global uchar* name##_buffer, const ulong name##_offset,
+#if INPUTS > 0
+#define KILN_IN0 KILN_TENSOR_ARG(in0)
+#else
+#define KILN_IN0
+#endif
+#if INPUTS > 1
+#define KILN_IN1 KILN_TENSOR_ARG(in1)
+#else
+#define KILN_IN1
+#endif
+#if INPUTS > 2
+#define KILN_IN2 KILN_TENSOR_ARG(in2)
+#else
+#define KILN_IN2
+#endif
+#if INPUTS > 3
+#define KILN_IN3 KILN_TENSOR_ARG(in3)
+#else
+#define KILN_IN3
+#endif
+#if INPUTS > 4
+#define KILN_IN4 KILN_TENSOR_ARG(in4)
+#else
+#define KILN_IN4
+#endif
+#if INPUTS > 5
+#define KILN_IN5 KILN_TENSOR_ARG(in5)
+#else
+#define KILN_IN5
+#endif
+#if INPUTS > 6
+#define KILN_IN6 KILN_TENSOR_ARG(in6)
+#else
+#define KILN_IN6
+#endif
+#if INPUTS > 7
+#define KILN_IN7 KILN_TENSOR_ARG(in7)
+#else
+#define KILN_IN7
+#endif
+#if OUTPUTS > 0
+#define KILN_OUT0 KILN_TENSOR_ARG(out0)
+#else
+#define KILN_OUT0
+#endif
+#if OUTPUTS > 1
+#define KILN_OUT1 KILN_TENSOR_ARG(out1)
+#else
+#define KILN_OUT1
+#endif
+#if OUTPUTS > 2
+#define KILN_OUT2 KILN_TENSOR_ARG(out2)
+#else
+#define KILN_OUT2
+#endif
+
+#define KILN_PARAMS                                                                                     \
+  KILN_IN0 KILN_IN1 KILN_IN2 KILN_IN3 KILN_IN4 KILN_IN5 KILN_IN6 KILN_IN7 KILN_OUT0 KILN_OUT1 KILN_OUT2 \
+  const int s0, const int s1, const int s2, const int s3
+
+// Typed pointers to input i and output i.
+#define IN(i) ((__global STORAGE(IN##i##_DT)*)(in##i##_buffer + in##i##_offset))
+#define OUT(i) ((__global STORAGE(OUT##i##_DT)*)(out##i##_buffer + out##i##_offset))
+
+// ---- Work-group reductions ------------------------------------------------------
+
+// Every work-item of the group calls these with its value and gets the
+// group's result; |scratch| holds WG floats of local memory. WG is a power
+// of two.
+float group_sum(float v, __local float* scratch) {
+  const uint lid = get_local_id(0);
+  scratch[lid] = v;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (uint s = WG / 2; s > 0; s >>= 1) {
+    if (lid < s) scratch[lid] += scratch[lid + s];
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  const float r = scratch[0];
+  barrier(CLK_LOCAL_MEM_FENCE);
+  return r;
+}
+
+float group_max(float v, __local float* scratch) {
+  const uint lid = get_local_id(0);
+  scratch[lid] = v;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (uint s = WG / 2; s > 0; s >>= 1) {
+    if (lid < s) scratch[lid] = fmax(scratch[lid], scratch[lid + s]);
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  const float r = scratch[0];
+  barrier(CLK_LOCAL_MEM_FENCE);
+  return r;
+}
+
+// ---- Elementwise math -------------------------------------------------------------
+
+// kernels/elementwise_ops.h follows this prelude; its rows become op_<name>.
+#define KILN_OCL_UNARY(name, expr) \
+  float op_##name(float x) { return expr; }
+#define KILN_OCL_BINARY(name, expr) \
+  float op_##name(float a, float b) { return expr; }
+#define KILN_OCL_SCALED(name, expr) \
+  float op_##name(float x, float s) { return expr; }
+
+// ---- Matrix products -------------------------------------------------------------
+
+// The helpers of the matmul family (matmul, fused_gate_up, matmul_qkv): x is
+// input 0 ([..., M, K], K = IN0_COLS); a weight is input W, [K, N], or
+// [N, K] when TRANSPOSE_B (the layout of HF and GGUF checkpoints, the one
+// decode reads fast). A kernel instantiates the helpers for the weights it
+// reads: KILN_DEFINE_DOT(1).
+
+float dot8(const float8 a, const float8 b) { return dot(a.lo, b.lo) + dot(a.hi, b.hi); }
+
+// gemv: lane |lane| of |lanes|' share of row x times output column n of
+// weight W (N columns). With TRANSPOSE_B the lanes stride over the
+// contiguous weight row, 8 elements at a time where K allows; otherwise a
+// lane reads W[k, n] for every k and neighbouring work-items read
+// neighbouring n.
+#define KILN_DEFINE_DOT(W)                                                                                 \
+  float dot_in##W(const __global STORAGE(IN0_DT)* x, const __global STORAGE(IN##W##_DT)* w, const size_t n, \
+                  const size_t N, const uint lane, const uint lanes) {                                    \
+    float acc = 0.0f;                                                                                      \
+    if (TRANSPOSE_B && IN0_COLS % 8 == 0) {                                                                \
+      const __global STORAGE(IN##W##_DT)* row = w + n * IN0_COLS;                                         \
+      for (uint j = lane; j < IN0_COLS / 8; j += lanes) acc += dot8(LOAD8(IN0_DT, x, j), LOAD8(IN##W##_DT, row, j)); \
+    } else if (TRANSPOSE_B) {                                                                              \
+      const __global STORAGE(IN##W##_DT)* row = w + n * IN0_COLS;                                         \
+      for (uint k = lane; k < IN0_COLS; k += lanes) acc += LOAD(IN0_DT, x, k) * LOAD(IN##W##_DT, row, k); \
+    } else {                                                                                               \
+      for (uint k = lane; k < IN0_COLS; k += lanes) acc += LOAD(IN0_DT, x, k) * LOAD(IN##W##_DT, w, k * N + n); \
+    }                                                                                                      \
+    return acc;                                                                                            \
+  }
+
+#ifdef TRANSPOSE_B
+// gemv work split: with TRANSPOSE_B, GEMV_LANES work-items share one output
+// (kernels/opencl/kernel_table.cc launches to match); otherwise one each.
+#define GEMV_LANES 32
+#define LANES (TRANSPOSE_B ? GEMV_LANES : 1)
+
+// Sums |acc| over the LANES work-items sharing an output; lane 0 gets it.
+float lanes_sum(float acc, __local float* scratch) {
+  if (LANES == 1) return acc;
+  const uint lid = get_local_id(0);
+  const uint lane = lid % LANES;
+  scratch[lid] = acc;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (uint s = LANES / 2; s > 0; s >>= 1) {
+    if (lane < s) scratch[lid] += scratch[lid + s];
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  return scratch[lid];
+}
+#endif
+
+// Tiled product: one TILE x TILE block of outputs per work-group of
+// TILE * TILE work-items, x and the weight staged through local memory
+// (|as|, |bs|: TILE * (TILE + 1) floats each). Returns the work-item's
+// output (row tm * TILE + lid / TILE, column tn * TILE + lid % TILE) of
+// x[M, K] times weight W (N columns); 0 outside.
+#define TILE 16
+#define KILN_DEFINE_TILE(W)                                                                                   \
+  float tile_in##W(__local float* as, __local float* bs, const __global STORAGE(IN0_DT)* x,                   \
+                   const __global STORAGE(IN##W##_DT)* w, const size_t M, const size_t N, const size_t tm,      \
+                   const size_t tn) {                                                                         \
+    const uint ty = get_local_id(0) / TILE, tx = get_local_id(0) % TILE;                                      \
+    const size_t m = tm * TILE + ty;                                                                          \
+    float acc = 0.0f;                                                                                         \
+    for (size_t k0 = 0; k0 < IN0_COLS; k0 += TILE) {                                                          \
+      as[ty * (TILE + 1) + tx] = m < M && k0 + tx < IN0_COLS ? LOAD(IN0_DT, x, m * IN0_COLS + k0 + tx) : 0.0f; \
+      if (TRANSPOSE_B) {                                                                                      \
+        const size_t n = tn * TILE + ty;                                                                      \
+        bs[tx * (TILE + 1) + ty] =                                                                            \
+            n < N && k0 + tx < IN0_COLS ? LOAD(IN##W##_DT, w, n * IN0_COLS + k0 + tx) : 0.0f;                  \
+      } else {                                                                                                \
+        const size_t n = tn * TILE + tx;                                                                      \
+        bs[ty * (TILE + 1) + tx] = n < N && k0 + ty < IN0_COLS ? LOAD(IN##W##_DT, w, (k0 + ty) * N + n) : 0.0f; \
+      }                                                                                                       \
+      barrier(CLK_LOCAL_MEM_FENCE);                                                                           \
+      for (uint k = 0; k < TILE; ++k) acc += as[ty * (TILE + 1) + k] * bs[k * (TILE + 1) + tx];               \
+      barrier(CLK_LOCAL_MEM_FENCE);                                                                           \
+    }                                                                                                         \
+    return acc;                                                                                               \
+  }

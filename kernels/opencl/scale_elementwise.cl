@@ -1,0 +1,6 @@
+// x * SCALE: one work-item per element.
+__kernel void scale_elementwise(KILN_PARAMS) {
+  const size_t i = get_global_id(0);
+  if (i >= OUT0_COUNT) return;
+  STORE(OUT0_DT, OUT(0), i, op_scale(LOAD(IN0_DT, IN(0), i), SCALE));
+}

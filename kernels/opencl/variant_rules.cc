@@ -1,0 +1,50 @@
+#include "kernels/opencl/variant_rules.h"
+
+namespace kiln::kernels::opencl {
+
+// First match wins. The matrix products come first, each gemv row (decode:
+// one row, every work-group reading only its outputs' weight rows) above
+// its tiled row (many rows: blocks of outputs staged through local memory).
+// Then one row per remaining op, naming the only kernel it has. Reductions
+// are local-memory reductions: they run on every OpenCL 1.2 device (NVIDIA's
+// OpenCL offers no subgroup extension). No half-arithmetic variants: f16
+// is read with the core vload_half and computed in f32 everywhere.
+//
+// Fused ops absent on purpose: fused_ffn and matmul_rmsnorm need a whole
+// product (the intermediate, the row to normalise) before their epilogue,
+// so at decode one work-group would read a whole matrix (DESIGN.md,
+// "Passes"). Without a row here their fusion rules do not fire for this
+// backend, and the unfused ops run.
+passes::VariantTable variant_table() {
+  using passes::decode;
+  return {"opencl",
+          {
+              // y = x @ w, one row: one dot product per output, WG / 32 outputs per work-group.
+              {.name = "opencl.matmul.gemv", .pattern = "y:matmul", .when = {decode("y")}, .variant = "gemv",
+               .why = "decode: a work-group per few outputs reads only their weight rows"},
+              {.name = "opencl.matmul.tiled", .pattern = "y:matmul", .when = {}, .variant = "tiled",
+               .why = "many rows: 16x16 output blocks reuse each loaded weight tile 16 times"},
+              // y = act(x @ wg) * (x @ wu), one row.
+              {.name = "opencl.fused_gate_up.gemv", .pattern = "y:fused_gate_up", .when = {decode("y")},
+               .variant = "gemv", .why = "decode: both dot products per output, the gate in the epilogue"},
+              {.name = "opencl.fused_gate_up.tiled", .pattern = "y:fused_gate_up", .when = {}, .variant = "tiled",
+               .why = "many rows: both products per output block"},
+              // (q, k, v) = x @ (wq, wk, wv), one row.
+              {.name = "opencl.matmul_qkv.gemv", .pattern = "y:matmul_qkv", .when = {decode("y")},
+               .variant = "gemv", .why = "decode: the three projections' outputs laid end to end in one dispatch"},
+              {.name = "opencl.matmul_qkv.tiled", .pattern = "y:matmul_qkv", .when = {}, .variant = "tiled",
+               .why = "many rows: output blocks over the three projections"},
+              {.name = "opencl.attention", .pattern = "y:attention", .when = {}, .variant = "workgroup",
+               .why = "a work-group per query row and head, online softmax over blocks of keys"},
+              {.name = "opencl.row_reductions",
+               .pattern = "y:rmsnorm|layernorm|softmax|argmax|residual_rmsnorm|residual_layernorm", .when = {},
+               .variant = "workgroup", .why = "a work-group per row, reduced in local memory"},
+              {.name = "opencl.embedding", .pattern = "y:embedding", .when = {}, .variant = "gather",
+               .why = "a work-item per element, its row chosen by the token id"},
+              {.name = "opencl.elementwise",
+               .pattern = "y:add|mul|scale|silu|gelu|relu|cast|rope|kv_write|concat|slice", .when = {},
+               .variant = "elementwise", .why = "a work-item per element (rope: per rotated pair)"},
+          }};
+}
+
+}  // namespace kiln::kernels::opencl
