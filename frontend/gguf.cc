@@ -1,5 +1,6 @@
 #include "frontend/gguf.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <functional>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "frontend/byte_reader.h"
 #include "frontend/checked_math.h"
+#include "frontend/quoted_text.h"
 
 namespace kiln::frontend {
 namespace {
@@ -190,12 +192,12 @@ absl::StatusOr<GgufFile::Metadata> GgufParser::read_metadata(uint64_t count) {
   for (uint64_t i = 0; i < count; ++i) {
     absl::StatusOr<std::string> key = read_string(absl::StrCat("the key of metadata entry ", i));
     if (!key.ok()) return key.status();
-    const absl::StatusOr<GgufType> type = read_type(absl::StrCat("the type of '", *key, "'"));
+    const absl::StatusOr<GgufType> type = read_type(absl::StrCat("the type of ", quoted_text(*key)));
     if (!type.ok()) return type.status();
     absl::StatusOr<GgufValue> value =
-        read_value(*type, absl::StrCat("the value of '", *key, "'"), 0);
+        read_value(*type, absl::StrCat("the value of ", quoted_text(*key)), 0);
     if (!value.ok()) return value.status();
-    if (metadata.contains(*key)) return error(absl::StrCat("metadata key '", *key, "' repeats"));
+    if (metadata.contains(*key)) return error(absl::StrCat("metadata key ", quoted_text(*key), " repeats"));
     metadata.emplace(*std::move(key), *std::move(value));
   }
   return metadata;
@@ -225,7 +227,7 @@ absl::StatusOr<std::vector<int64_t>> GgufParser::read_shape(const std::string& w
 absl::StatusOr<GgufTensorInfo> GgufParser::read_tensor_info(uint64_t index, uint64_t alignment) {
   absl::StatusOr<std::string> name = read_string(absl::StrCat("the name of tensor ", index));
   if (!name.ok()) return name.status();
-  const std::string what = absl::StrCat("tensor '", *name, "'");
+  const std::string what = absl::StrCat("tensor ", quoted_text(*name));
   absl::StatusOr<std::vector<int64_t>> shape = read_shape(what);
   if (!shape.ok()) return shape.status();
   const absl::StatusOr<uint32_t> type_id =
@@ -266,7 +268,7 @@ absl::StatusOr<uint64_t> alignment_of(const std::string& path, const GgufFile::M
 absl::Status check_tensor_data(const MappedFile& file, const std::vector<GgufTensorInfo>& tensors,
                                uint64_t data_start) {
   for (const GgufTensorInfo& info : tensors) {
-    const std::string what = absl::StrCat("tensor '", info.name, "'");
+    const std::string what = absl::StrCat("tensor ", quoted_text(info.name));
     const std::optional<uint64_t> begin = checked_add(data_start, info.offset);
     if (!begin) {
       return absl::InvalidArgumentError(
@@ -279,13 +281,37 @@ absl::Status check_tensor_data(const MappedFile& file, const std::vector<GgufTen
   return absl::OkStatus();
 }
 
+// No two tensors may share bytes: a corrupt offset that aliases one tensor
+// onto another would otherwise load silently. Runs after check_tensor_data,
+// so offset + bytes cannot overflow.
+absl::Status check_no_overlap(const std::string& path, const std::vector<GgufTensorInfo>& tensors) {
+  std::vector<const GgufTensorInfo*> by_offset;
+  for (const GgufTensorInfo& info : tensors) {
+    if (info.bytes > 0) by_offset.push_back(&info);
+  }
+  std::ranges::sort(by_offset, {}, &GgufTensorInfo::offset);
+  const GgufTensorInfo* furthest = nullptr;  // of the tensors so far, the one ending last
+  const auto range = [](const GgufTensorInfo& info) {
+    return absl::StrCat("[", info.offset, ", ", info.offset + info.bytes, ")");
+  };
+  for (const GgufTensorInfo* info : by_offset) {
+    if (furthest != nullptr && info->offset < furthest->offset + furthest->bytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": the data of tensor ", quoted_text(furthest->name), " ", range(*furthest), " and of tensor ",
+          quoted_text(info->name), " ", range(*info), " overlap"));
+    }
+    if (furthest == nullptr || info->offset + info->bytes > furthest->offset + furthest->bytes) furthest = info;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::map<std::string, size_t, std::less<>>> index_by_name(
     const std::string& path, const std::vector<GgufTensorInfo>& tensors) {
   std::map<std::string, size_t, std::less<>> index;
   for (size_t i = 0; i < tensors.size(); ++i) {
     if (!index.emplace(tensors[i].name, i).second) {
       return absl::InvalidArgumentError(
-          absl::StrCat(path, ": tensor '", tensors[i].name, "' appears twice"));
+          absl::StrCat(path, ": tensor ", quoted_text(tensors[i].name), " appears twice"));
     }
   }
   return index;
@@ -340,6 +366,7 @@ absl::StatusOr<GgufFile> GgufFile::from_file(std::shared_ptr<const MappedFile> f
     return absl::InvalidArgumentError(absl::StrCat(path, ": the data section start overflows"));
   }
   if (absl::Status data = check_tensor_data(*file, tensors, *data_start); !data.ok()) return data;
+  if (absl::Status overlap = check_no_overlap(path, tensors); !overlap.ok()) return overlap;
   return GgufFile(std::move(file), *version, *alignment, *std::move(metadata), std::move(tensors),
                   *std::move(index), *data_start);
 }
@@ -351,7 +378,7 @@ absl::StatusOr<TensorData> GgufFile::tensor(std::string_view name) const {
   }
   const GgufTensorInfo& info = tensors_[it->second];
   if (!info.type.dtype) {
-    return absl::UnimplementedError(absl::StrCat(path(), ": tensor '", info.name, "' has type ",
+    return absl::UnimplementedError(absl::StrCat(path(), ": tensor ", quoted_text(info.name), " has type ",
                                                  std::string(info.type.name),
                                                  ", which kiln does not support yet"));
   }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "frontend/byte_reader.h"
 #include "frontend/checked_math.h"
+#include "frontend/quoted_text.h"
 
 namespace kiln::frontend {
 namespace {
@@ -52,7 +53,8 @@ absl::StatusOr<json> parse_json(const std::string& path, std::string_view what,
     return json::parse(text);
   } catch (const json::exception& e) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path, ": ", std::string(what), " is not valid JSON: ", e.what()));
+        absl::StrCat(path, ": ", std::string(what),
+                     " is not valid JSON: ", std::string(e.what()).substr(0, 4 * kQuotedTextLimit)));
   }
 }
 
@@ -77,7 +79,7 @@ absl::Status check_entry_size(const std::string& where, const SafetensorsTensorI
   const SafetensorsDType* dtype = find_dtype(entry.dtype);
   if (dtype == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat(where, " has unknown dtype '", entry.dtype, "'"));
+        absl::StrCat(where, " has unknown dtype ", quoted_text(entry.dtype)));
   }
   const std::optional<int64_t> elements = element_count(entry.shape);
   const std::optional<uint64_t> bits =
@@ -102,7 +104,7 @@ absl::Status check_entry_size(const std::string& where, const SafetensorsTensorI
 
 absl::StatusOr<SafetensorsTensorInfo> parse_entry(const std::string& path, const std::string& name,
                                                   const json& value) {
-  const std::string where = absl::StrCat(path, ": tensor '", name, "'");
+  const std::string where = absl::StrCat(path, ": tensor ", quoted_text(name));
   if (!value.is_object()) {
     return absl::InvalidArgumentError(
         absl::StrCat(where, ": expected an object of dtype, shape and data_offsets"));
@@ -148,7 +150,7 @@ absl::Status check_layout(const std::string& path, const SafetensorsFile::Tensor
   for (const auto& [name, entry] : by_offset) {
     if (entry->begin != expected) {
       return absl::InvalidArgumentError(
-          absl::StrCat(path, ": tensor '", *name, "': data_offsets begin at ", entry->begin,
+          absl::StrCat(path, ": tensor ", quoted_text(*name), ": data_offsets begin at ", entry->begin,
                        ", expected ", expected, " (the end of the previous tensor)"));
     }
     expected = entry->end;
@@ -221,7 +223,7 @@ absl::StatusOr<TensorData> SafetensorsFile::tensor(std::string_view name) const 
   const std::optional<ir::DType> dtype = find_dtype(info.dtype)->dtype;
   if (!dtype) {
     return absl::UnimplementedError(
-        absl::StrCat(path(), ": tensor '", it->first, "' has dtype ", info.dtype,
+        absl::StrCat(path(), ": tensor ", quoted_text(it->first), " has dtype ", info.dtype,
                      ", which kiln does not support yet (it reads F32, F16, BF16 and I32)"));
   }
   return map_tensor(file_, it->first, *dtype, info.shape, data_start_ + info.begin);
@@ -245,8 +247,9 @@ absl::StatusOr<std::map<std::string, std::string>> parse_weight_map(const std::s
     if (file == nullptr || file->empty() || *file == "." || *file == ".." ||
         file->find('/') != std::string::npos) {
       return absl::InvalidArgumentError(absl::StrCat(
-          path, ": weight_map entry for '", item.key(),
-          "' must be the file name of a shard in the same folder, found ", item.value().dump()));
+          path, ": weight_map entry for ", quoted_text(item.key()),
+          " must be the file name of a shard in the same folder, found ",
+          item.value().dump().substr(0, kQuotedTextLimit)));
     }
     shards.emplace(item.key(), *file);
   }
@@ -304,8 +307,8 @@ absl::StatusOr<SafetensorsCollection> SafetensorsCollection::open_shards(
       shards.push_back(*std::move(shard));
     }
     if (!shards[it->second].contains(tensor)) {
-      return absl::InvalidArgumentError(absl::StrCat(index_path, ": weight_map puts tensor '",
-                                                     tensor, "' in ", file,
+      return absl::InvalidArgumentError(absl::StrCat(index_path, ": weight_map puts tensor ",
+                                                     quoted_text(tensor), " in ", quoted_text(file),
                                                      ", which does not hold it"));
     }
     shard_of.emplace(tensor, it->second);

@@ -365,6 +365,40 @@ TEST(GgufFileTest, RefusesRepeatedTensorName) {
   EXPECT_THAT(open_image(std::move(out)), StatusIs(kInvalid, "x.gguf: tensor 'w' appears twice"));
 }
 
+TEST(GgufFileTest, RefusesTensorsWhoseDataOverlap) {
+  ByteWriter out = preamble(3, 0);
+  put_tensor_info(out, "a", {8}, kF32, 0);   // [0, 32)
+  put_tensor_info(out, "b", {16}, kF32, 64);  // [64, 128)
+  put_tensor_info(out, "c", {4}, kF32, 96);   // [96, 112), inside b
+  out.pad_to(32);
+  out.put_bytes(std::vector<uint8_t>(128));
+  EXPECT_THAT(open_image(std::move(out)),
+              StatusIs(kInvalid, "x.gguf: the data of tensor 'b' [64, 128) and of tensor 'c' [96, 112) overlap"));
+}
+
+TEST(GgufFileTest, AcceptsTensorsBackToBackAndEmptyOnes) {
+  ByteWriter out = preamble(3, 0);
+  put_tensor_info(out, "a", {8}, kF32, 0);
+  put_tensor_info(out, "empty", {0}, kF32, 0);
+  put_tensor_info(out, "b", {8}, kF32, 32);
+  out.pad_to(32);
+  out.put_bytes(std::vector<uint8_t>(64));
+  EXPECT_THAT(open_image(std::move(out)), IsOk());
+}
+
+// A flipped length byte can make a tensor name megabytes of binary: the
+// message shows an escaped excerpt and the length, not the bytes.
+TEST(GgufFileTest, ErrorsShowCorruptNamesEscapedAndShort) {
+  std::string name(1 << 20, '\x01');
+  name.replace(0, 3, "ab\n");
+  ByteWriter out = preamble(1, 0);
+  put_tensor_info(out, name, {4}, 999, 0);
+  const absl::Status status = open_image(std::move(out)).status();
+  EXPECT_THAT(status, StatusIs(kInvalid, HasSubstr("x.gguf: tensor 'ab\\n\\x01\\x01")));
+  EXPECT_THAT(status.message(), HasSubstr("'... (1048576 bytes) has unknown type id 999"));
+  EXPECT_LT(status.message().size(), 400u);
+}
+
 TEST(GgufFileTest, CopiesDataMisalignedForItsElements) {
   // With general.alignment 1, offsets may land anywhere; f32 data must still
   // reach its reader 4-byte aligned.

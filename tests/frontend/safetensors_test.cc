@@ -290,7 +290,7 @@ TEST(SafetensorsCollectionTest, RefusesIndexThatPutsATensorInTheWrongShard) {
                  R"({"weight_map": {"a": "one.safetensors", "b": "one.safetensors"}})");
   EXPECT_THAT(SafetensorsCollection::open(dir.file("")),
               StatusIs(kInvalid, HasSubstr("model.safetensors.index.json: weight_map puts tensor "
-                                           "'b' in one.safetensors, which does not hold it")));
+                                           "'b' in 'one.safetensors', which does not hold it")));
 }
 
 TEST(SafetensorsCollectionTest, RefusesShardOutsideTheFolder) {
