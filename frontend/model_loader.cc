@@ -1,10 +1,10 @@
 #include "frontend/model_loader.h"
 
-#include <filesystem>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "frontend/gguf.h"
+#include "frontend/model_path.h"
 #include "frontend/safetensors.h"
 #include "frontend/tokenizer_loader.h"
 
@@ -56,10 +56,13 @@ absl::StatusOr<Model> load_hf_model(const std::string& dir) {
 }  // namespace
 
 absl::StatusOr<Model> load_model(const std::string& path) {
-  std::error_code error;
-  if (std::filesystem::is_directory(path, error)) return load_hf_model(path);
-  if (!std::filesystem::exists(path, error)) return absl::NotFoundError(absl::StrCat(path, ": no such file or folder"));
-  return load_gguf_model(path);
+  absl::StatusOr<ModelLocation> location = locate_model(path);
+  if (!location.ok()) return location.status();
+  switch (location->format) {
+    case ModelFormat::gguf: return load_gguf_model(location->path);
+    case ModelFormat::hf_folder: return load_hf_model(location->path);
+  }
+  return absl::InternalError("unknown model format");
 }
 
 }  // namespace kiln::frontend

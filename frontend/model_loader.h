@@ -21,8 +21,9 @@ struct Model {
 };
 
 // Opens a GGUF file or a Hugging Face folder (config.json with
-// model.safetensors or a sharded index). Every config field and tensor shape
-// is checked; errors name the file, tensor or field.
+// model.safetensors or a sharded index), `path` read as locate_model()
+// reads it. Every config field and tensor shape is checked; errors name the
+// file, tensor or field.
 absl::StatusOr<Model> load_model(const std::string& path);
 
 }  // namespace kiln::frontend

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "frontend/model_path.h"
 #include "nlohmann/json.hpp"
 
 namespace kiln::frontend {
@@ -84,12 +85,6 @@ absl::Status apply_generation_config(const std::filesystem::path& path, Tokenize
     spec.end_of_generation_ids.push_back(id.get<int32_t>());
   }
   return absl::OkStatus();
-}
-
-bool starts_with_gguf_magic(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  char magic[4] = {};
-  return file.read(magic, sizeof(magic)) && std::string_view(magic, 4) == kGgufMagic;
 }
 
 }  // namespace

@@ -250,6 +250,17 @@ TEST_F(ModelConfigGgufTest, NamesAMissingKey) {
   EXPECT_THAT(read(), StatusIs(absl::StatusCode::kNotFound, HasSubstr("llama.context_length")));
 }
 
+TEST_F(ModelConfigGgufTest, InvalidSizesNameTheGgufKeys) {
+  writer_.set("llama.attention.head_count_kv", GgufValue::u32(4));
+  EXPECT_THAT(read(), StatusIs(absl::StatusCode::kInvalidArgument,
+                               HasSubstr("model.gguf: llama.attention.head_count (num_attention_heads) 6 is not a "
+                                         "multiple of llama.attention.head_count_kv (num_key_value_heads) 4")));
+  write_metadata("qwen2");
+  writer_.set("qwen2.block_count", GgufValue::u32(0));
+  EXPECT_THAT(read(), StatusIs(absl::StatusCode::kInvalidArgument,
+                               HasSubstr("qwen2.block_count (num_hidden_layers) must be positive, found 0")));
+}
+
 TEST_F(ModelConfigGgufTest, RecoversLlama3ScalingFromRopeFreqs) {
   add_tensor("rope_freqs.weight", {6}, llama3_factors(500000.0, 12, 8.0));
   absl::StatusOr<ModelConfig> config = read();
