@@ -15,8 +15,12 @@ using Clock = std::chrono::steady_clock;
 
 absl::Status check_fits(const Session& session, int64_t prompt_tokens, int64_t new_tokens) {
   if (prompt_tokens == 0) return absl::InvalidArgumentError("the prompt is empty");
-  if (new_tokens < 0) return absl::InvalidArgumentError(absl::StrCat("-n ", new_tokens, " must be >= 0"));
-  if (prompt_tokens + new_tokens <= session.context()) return absl::OkStatus();
+  if (new_tokens < 0 && new_tokens != kUntilContextFull) {
+    return absl::InvalidArgumentError(absl::StrCat("-n ", new_tokens, " must be >= 0, or -1 for no limit"));
+  }
+  // Compared without forming the sum, which a huge -n would overflow.
+  const int64_t wanted = new_tokens == kUntilContextFull ? 0 : new_tokens;
+  if (prompt_tokens <= session.context() && wanted <= session.context() - prompt_tokens) return absl::OkStatus();
   const int64_t model_context = session.config().max_context;
   const std::string limit =
       session.context() == model_context
@@ -79,16 +83,47 @@ bool is_eos(const Session& session, const frontend::Tokenizer* tokenizer, int32_
   return std::find(eos.begin(), eos.end(), id) != eos.end() || (tokenizer != nullptr && tokenizer->is_eos(id));
 }
 
-absl::StatusOr<std::vector<float>> timed_feed(Session& session, std::span<const int32_t> tokens, LogitRows rows,
-                                              const GenerateCallbacks& callbacks, double& seconds) {
-  const Clock::time_point start = Clock::now();
-  absl::StatusOr<std::vector<float>> logits = session.feed(tokens, rows);
-  seconds += std::chrono::duration<double>(Clock::now() - start).count();
-  if (logits.ok() && callbacks.on_logits) {
-    callbacks.on_logits(*logits, static_cast<int64_t>(logits->size()) / session.vocab_size());
+// Feeds tokens and picks the next one: from the candidates the device's
+// sampling op chose when the session was opened with these sampling
+// options and nobody wants the logits, else from logits read back.
+class Picker {
+ public:
+  Picker(Session& session, const SamplingOptions& options, const GenerateCallbacks& callbacks)
+      : session_(session),
+        sampler_(options),
+        callbacks_(callbacks),
+        on_device_(!callbacks.on_logits && session.samples_on_device(options)) {}
+
+  // `history` holds every token so far, `tokens` included.
+  absl::StatusOr<int32_t> feed(std::span<const int32_t> tokens, std::span<const int32_t> history, double& seconds) {
+    const Clock::time_point start = Clock::now();
+    absl::StatusOr<int32_t> id = on_device_ ? from_candidates(tokens, history) : from_logits(tokens, history);
+    seconds += std::chrono::duration<double>(Clock::now() - start).count();
+    return id;
   }
-  return logits;
-}
+
+ private:
+  absl::StatusOr<int32_t> from_candidates(std::span<const int32_t> tokens, std::span<const int32_t> history) {
+    absl::StatusOr<Candidates> candidates = session_.feed_and_sample(tokens, history);
+    if (!candidates.ok()) return candidates.status();
+    if (candidates->logits.empty()) return candidates->ids.front();  // greedy: the device's argmax
+    return sampler_.sample_candidates(candidates->ids, candidates->logits, history);
+  }
+
+  absl::StatusOr<int32_t> from_logits(std::span<const int32_t> tokens, std::span<const int32_t> history) {
+    const LogitRows rows = callbacks_.on_logits ? LogitRows::all : LogitRows::last;
+    absl::StatusOr<std::vector<float>> logits = session_.feed(tokens, rows);
+    if (!logits.ok()) return logits.status();
+    const int64_t vocab = session_.vocab_size();
+    if (callbacks_.on_logits) callbacks_.on_logits(*logits, static_cast<int64_t>(logits->size()) / vocab);
+    return sampler_.sample(std::span<const float>(logits->data() + logits->size() - vocab, vocab), history);
+  }
+
+  Session& session_;
+  Sampler sampler_;
+  const GenerateCallbacks& callbacks_;
+  bool on_device_;
+};
 
 }  // namespace
 
@@ -97,6 +132,8 @@ std::string_view stop_reason_name(StopReason reason) {
     case StopReason::length: return "length";
     case StopReason::eos: return "eos";
     case StopReason::stop_string: return "stop string";
+    case StopReason::context_full: return "context full";
+    case StopReason::interrupted: return "interrupted";
   }
   return "unknown";
 }
@@ -114,14 +151,19 @@ absl::StatusOr<GenerationResult> generate(Session& session, std::span<const int3
   result.prompt_tokens = prompt_tokens;
   TextStream stream(vocabulary, options.stop, callbacks.on_text, result.text);
   if (absl::Status s = stream.prime(prompt); !s.ok()) return s;
-  Sampler sampler(options.sampling);
+  Picker picker(session, options.sampling, callbacks);
   std::vector<int32_t> history(prompt.begin(), prompt.end());
   session.reset();
-  const LogitRows rows = callbacks.on_logits ? LogitRows::all : LogitRows::last;
-  absl::StatusOr<std::vector<float>> logits = timed_feed(session, prompt, rows, callbacks, result.prefill_seconds);
-  for (int64_t step = 0; logits.ok() && step < options.max_new_tokens; ++step) {
-    const std::span<const float> last(logits->data() + logits->size() - session.vocab_size(), session.vocab_size());
-    const int32_t id = sampler.sample(last, history);
+  const bool until_full = options.max_new_tokens == kUntilContextFull;
+  const int64_t limit = until_full ? session.context() - prompt_tokens : options.max_new_tokens;
+  if (until_full) result.stop_reason = StopReason::context_full;
+  absl::StatusOr<int32_t> next = picker.feed(prompt, history, result.prefill_seconds);
+  for (int64_t step = 0; next.ok() && step < limit; ++step) {
+    if (callbacks.interrupted && callbacks.interrupted()) {
+      result.stop_reason = StopReason::interrupted;
+      break;
+    }
+    const int32_t id = *next;
     if (options.stop_at_eos && is_eos(session, vocabulary, id)) {
       result.stop_reason = StopReason::eos;
       break;
@@ -133,11 +175,11 @@ absl::StatusOr<GenerationResult> generate(Session& session, std::span<const int3
       result.stop_reason = StopReason::stop_string;
       break;
     }
-    if (step + 1 == options.max_new_tokens) break;
-    logits = timed_feed(session, std::span(&id, 1), rows, callbacks, result.decode_seconds);
+    if (step + 1 == limit) break;
+    next = picker.feed(std::span(&id, 1), history, result.decode_seconds);
     ++result.decode_steps;
   }
-  if (!logits.ok()) return logits.status();
+  if (!next.ok()) return next.status();
   stream.finish();
   return result;
 }

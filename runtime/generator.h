@@ -13,14 +13,17 @@
 
 namespace kiln::runtime {
 
+// max_new_tokens that means "until EOS, a stop string or a full context".
+inline constexpr int64_t kUntilContextFull = -1;
+
 struct GenerateOptions {
-  int64_t max_new_tokens = 128;
+  int64_t max_new_tokens = 128;  // or kUntilContextFull
   SamplingOptions sampling;
   std::vector<std::string> stop;  // stop strings; the text before one is kept
   bool stop_at_eos = true;
 };
 
-enum class StopReason : uint8_t { length, eos, stop_string };
+enum class StopReason : uint8_t { length, eos, stop_string, context_full, interrupted };
 std::string_view stop_reason_name(StopReason reason);
 
 struct GenerationResult {
@@ -41,14 +44,19 @@ struct GenerateCallbacks {
   // one row per generated token fed back (the last generated token is not
   // fed). `rows` rows of vocab_size() floats.
   std::function<void(std::span<const float> logits, int64_t rows)> on_logits;
+  // Asked before each token is sampled; true stops generation there with
+  // StopReason::interrupted (Ctrl-C, or a failed write of the text).
+  std::function<bool()> interrupted;
 };
 
 // Generates from `prompt` (ids, BOS included if the model wants one) in a
 // fresh context: the session is reset, the prompt prefilled in chunks, then
 // one token is sampled and fed back per decode run. Stops at EOS (unless
-// disabled), at a stop string, or after max_new_tokens. A prompt that with
-// max_new_tokens would pass the context fails before anything runs:
-// "prompt of 600 tokens + 100 new exceeds the model's context of 512".
+// disabled), at a stop string, after max_new_tokens, or when interrupted;
+// with kUntilContextFull, also once the context is full
+// (StopReason::context_full). A prompt that with max_new_tokens would pass
+// the context fails before anything runs: "prompt of 600 tokens + 100 new
+// exceeds the model's context of 512".
 absl::StatusOr<GenerationResult> generate(Session& session, std::span<const int32_t> prompt,
                                           const GenerateOptions& options, const GenerateCallbacks& callbacks = {});
 
