@@ -1,6 +1,9 @@
 #include "kernels/cpu/parallel_for.h"
 
+#include <sched.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -83,10 +86,26 @@ class Pool {
   std::vector<std::thread> workers_;
 };
 
+// KILN_CPU_THREADS when it holds a positive integer (`kiln run -t N` sets
+// it), else the CPUs this process may run on: its affinity mask, which
+// taskset, cgroups' cpusets and container limits narrow, rather than every
+// core of the machine.
+int chosen_threads() {
+  if (const char* text = std::getenv("KILN_CPU_THREADS"); text != nullptr) {
+    char* end = nullptr;
+    const long threads = std::strtol(text, &end, 10);
+    if (end != text && *end == '\0' && threads > 0) return static_cast<int>(std::min(threads, 1024L));
+  }
+  cpu_set_t mask;
+  if (sched_getaffinity(0, sizeof(mask), &mask) == 0) return std::max(1, CPU_COUNT(&mask));
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 // Never destroyed: workers sleep in it until the process exits, and a
 // static destructor joining them could run while a plugin is unloading.
+// Its size is chosen once, when a kernel first asks for it.
 Pool& pool() {
-  static Pool* pool = new Pool(std::max(1u, std::thread::hardware_concurrency()) - 1);
+  static Pool* pool = new Pool(chosen_threads() - 1);
   return *pool;
 }
 

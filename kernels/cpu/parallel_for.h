@@ -6,8 +6,9 @@
 namespace kiln::kernels::cpu {
 
 // Runs fn(begin, end) over disjoint ranges covering [0, count), on the
-// calling thread and a process-wide pool of worker threads (one per
-// hardware thread, less the caller), and returns when every range is done.
+// calling thread and a process-wide pool of worker threads (one per CPU of
+// the process's affinity mask, or KILN_CPU_THREADS in all, less the
+// caller), and returns when every range is done.
 //
 // `cost_per_item` estimates one item's work in multiply-adds. Work below
 // kInlineCost in total runs on the calling thread alone, since handing it to
