@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "tools/standard_output.h"
 
 namespace kiln::cli {
 
@@ -141,11 +142,11 @@ int command_main(ArgParser& args, std::span<char*> argv, absl::FunctionRef<absl:
     std::cout << args.help();
     return 0;
   }
-  if (absl::Status status = body(args); !status.ok()) {
-    std::cerr << "kiln " << args.command() << ": " << status.message() << "\n";
-    return 1;
-  }
-  return 0;
+  absl::Status status = body(args);
+  if (status.ok()) status = stdout_status();
+  if (status.ok()) return 0;
+  std::cerr << "kiln " << args.command() << ": " << status.message() << "\n";
+  return absl::IsCancelled(status) ? kInterruptedExit : 1;
 }
 
 }  // namespace kiln::cli

@@ -69,9 +69,14 @@ class ArgParser {
   bool wants_help_ = false;
 };
 
+// The exit code of a command stopped by Ctrl-C (128 + SIGINT, as shells
+// report it).
+inline constexpr int kInterruptedExit = 130;
+
 // The shape every command shares: parse `argv` (a usage error exits 2),
-// answer --help (exits 0), or run `body` (exits 1 on error). Errors go to
-// stderr as one line, "kiln COMMAND: cause".
+// answer --help (exits 0), or run `body` (exits 1 on error, including a
+// failed write to stdout; kInterruptedExit when `body` returns a Cancelled
+// status). Errors go to stderr as one line, "kiln COMMAND: cause".
 int command_main(ArgParser& args, std::span<char*> argv, absl::FunctionRef<absl::Status(const ArgParser&)> body);
 
 }  // namespace kiln::cli

@@ -6,10 +6,11 @@
 #include "absl/strings/str_cat.h"
 #include "backends/backend_client.h"
 #include "passes/compile.h"
-#include "passes/program_json.h"
+#include "program/program_json.h"
 #include "tools/arg_parser.h"
 #include "tools/commands.h"
 #include "tools/graph_input.h"
+#include "tools/model_argument.h"
 #include "tools/model_path.h"
 #include "tools/output_file.h"
 #include "tools/pass_flags.h"
@@ -27,12 +28,12 @@ absl::Status compile_graph_file(const ArgParser& args) {
   options.pipeline = args.get("pipeline");
   options.pass_options = pass_manager_options(args);
   options.explain = explain_stream(args);
-  absl::StatusOr<passes::Program> program = passes::compile(*graph, options);
+  absl::StatusOr<program::Program> program = passes::compile(*graph, options);
   if (!program.ok()) return program.status();
   // Compiling on the backend proves every dispatch has a kernel there.
   absl::StatusOr<backends::Executable> executable = backend->compile(*program);
   if (!executable.ok()) return executable.status();
-  if (absl::Status s = write_output(args.get("output"), passes::program_to_json(*program)); !s.ok()) return s;
+  if (absl::Status s = write_output(args.get("output"), program::program_to_json(*program)); !s.ok()) return s;
   std::cerr << absl::StrCat("kiln compile: ", program->dispatches.size(), " dispatches, arena ",
                             program->arena_bytes, " bytes (lower bound ", program->arena_lower_bound_bytes,
                             "), state ", program->state_bytes, " bytes\n");
@@ -46,7 +47,9 @@ int compile_command(std::span<char*> argv) {
                  "Compiles a graph (kiln JSON or text IR) or a model (GGUF file or HF folder) for\n"
                  "a backend and writes the Program as JSON: arena plan, weight and state tables and\n"
                  "the dispatch list. A model gives two Programs, prefill and decode.");
-  args.positional("GRAPH|MODEL", "a .json graph, a .kir text-IR file, a .gguf file or an HF folder")
+  args.positional("GRAPH|MODEL", "a .json graph, a .kir text-IR file, a GGUF file or an HF folder",
+                  /*required=*/false)
+      .option("model", "m", "PATH", "the model, as llama.cpp's -m gives it (instead of GRAPH|MODEL)")
       .option("backend", "b", "NAME", "the backend plugin to compile for", "cpu")
       .option("output", "o", "FILE", "where to write the Program JSON ('-': stdout)", "-")
       .option("pipeline", "", "P1,P2,...", "the pass pipeline", std::string(passes::kDefaultPipeline))
@@ -54,7 +57,13 @@ int compile_command(std::span<char*> argv) {
       .option("prefill-chunk", "", "N", "model only: tokens per prefill run", "64");
   add_pass_flags(args);
   return command_main(args, argv, [](const ArgParser& parsed) {
-    return is_model_path(parsed.positional_value(0)) ? compile_model_file(parsed) : compile_graph_file(parsed);
+    if (absl::Status s = check_output(parsed.get("output")); !s.ok()) return s;  // before compiling, not after
+    if (!parsed.has("model") && parsed.positional_count() == 1 && is_graph_path(parsed.positional_value(0))) {
+      return compile_graph_file(parsed);
+    }
+    absl::StatusOr<std::string> model = model_argument(parsed);
+    if (!model.ok()) return model.status();
+    return compile_model_file(parsed, *model);
   });
 }
 

@@ -4,7 +4,9 @@
 #include <span>
 #include <string_view>
 
+#include "backends/backend.h"
 #include "tools/commands.h"
+#include "tools/version.h"
 
 namespace kiln::cli {
 namespace {
@@ -33,7 +35,12 @@ void print_usage(std::FILE* out) {
     std::fprintf(out, "  %-12.*s %.*s\n", static_cast<int>(command.name.size()), command.name.data(),
                  static_cast<int>(command.summary.size()), command.summary.data());
   }
-  std::fprintf(out, "\n`kiln COMMAND --help` describes each command.\n");
+  std::fprintf(out, "\n`kiln COMMAND --help` describes each command; `kiln --version` says which kiln this is.\n");
+}
+
+int print_version() {
+  std::printf("kiln %s (git %s)\nbackend plugin ABI %u\n", kVersion, kGitRevision, KILN_BACKEND_ABI_VERSION);
+  return std::fflush(stdout) == 0 && std::ferror(stdout) == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -50,6 +57,7 @@ int main(int argc, char** argv) {
     kiln::cli::print_usage(stdout);
     return 0;
   }
+  if (name == "--version") return kiln::cli::print_version();
   for (const auto& command : kCommands) {
     if (command.name == name) return command.run(std::span<char*>(argv + 2, argc - 2));
   }

@@ -1,5 +1,8 @@
 #include "tools/model_options.h"
 
+#include <cstdlib>
+#include <random>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/progress_bar.h"
@@ -12,7 +15,9 @@ void add_session_options(ArgParser& args) {
               absl::StrCat("KV-cache length in tokens (default: the model's context, capped at ",
                            runtime::kDefaultContextCap, ")"))
       .option("prefill-chunk", "", "N", "tokens per prefill run (the prefill Program's bound of T)",
-              absl::StrCat(runtime::kDefaultPrefillChunk));
+              absl::StrCat(runtime::kDefaultPrefillChunk))
+      .option("threads", "t", "N",
+              "threads for the cpu backend (default: the CPUs this process may run on, or KILN_CPU_THREADS)");
 }
 
 absl::StatusOr<runtime::SessionOptions> session_options(const ArgParser& args) {
@@ -28,6 +33,14 @@ absl::StatusOr<runtime::SessionOptions> session_options(const ArgParser& args) {
   absl::StatusOr<int64_t> chunk = args.get_int("prefill-chunk");
   if (!chunk.ok()) return chunk.status();
   options.programs.prefill_chunk = *chunk;
+  if (args.has("threads")) {
+    absl::StatusOr<int64_t> threads = args.get_int("threads");
+    if (!threads.ok()) return threads.status();
+    if (*threads < 1 || *threads > 1024) {
+      return absl::InvalidArgumentError(absl::StrCat("--threads ", *threads, " must be between 1 and 1024"));
+    }
+    ::setenv("KILN_CPU_THREADS", absl::StrCat(*threads).c_str(), /*overwrite=*/1);
+  }
   return options;
 }
 
@@ -42,7 +55,8 @@ void add_sampling_options(ArgParser& args) {
               absl::StrCat(defaults.repeat_penalty))
       .option("repeat-last-n", "", "N", "how many recent tokens the penalty sees",
               absl::StrCat(defaults.repeat_last_n))
-      .option("seed", "s", "S", "random seed: the same seed gives the same text", absl::StrCat(defaults.seed));
+      .option("seed", "s", "S", "random seed: the same seed gives the same text; the run prints the one it used",
+              "random");
 }
 
 absl::StatusOr<runtime::SamplingOptions> sampling_options(const ArgParser& args) {
@@ -59,7 +73,9 @@ absl::StatusOr<runtime::SamplingOptions> sampling_options(const ArgParser& args)
     if (!value.ok()) return value.status();
     *field = *value;
   }
-  if (!absl::SimpleAtoi(args.get("seed"), &options.seed)) {
+  if (!args.has("seed") || args.get("seed") == "random") {
+    options.seed = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+  } else if (!absl::SimpleAtoi(args.get("seed"), &options.seed)) {
     return absl::InvalidArgumentError(absl::StrCat("--seed '", args.get("seed"), "' is not a non-negative integer"));
   }
   if (absl::Status s = runtime::validate_sampling(options); !s.ok()) return s;

@@ -1,19 +1,27 @@
 #pragma once
 
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "runtime/generator.h"
 #include "runtime/session.h"
 #include "tools/arg_parser.h"
+#include "tools/model_argument.h"
 
 namespace kiln::cli {
 
-// The options every model command shares: --backend, --ctx, --prefill-chunk.
+// The options every model command shares: --backend, --ctx, --prefill-chunk,
+// -t/--threads.
 void add_session_options(ArgParser& args);
 // SessionOptions from them; progress bars when stderr is a terminal.
+// -t N sets KILN_CPU_THREADS, which the cpu plugin reads when it first
+// runs a kernel; without it the plugin uses the CPUs of the affinity mask.
 absl::StatusOr<runtime::SessionOptions> session_options(const ArgParser& args);
 
 // The sampling options of `kiln run`: --temp, --top-k, --top-p,
-// --repeat-penalty, --repeat-last-n, --seed.
+// --repeat-penalty, --repeat-last-n, --seed. Without --seed the seed is
+// random (each run differs); it is in the returned options, for printing
+// so that the run can be repeated.
 void add_sampling_options(ArgParser& args);
 absl::StatusOr<runtime::SamplingOptions> sampling_options(const ArgParser& args);
 

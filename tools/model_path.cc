@@ -4,11 +4,10 @@
 
 namespace kiln::cli {
 
-bool is_model_path(const std::string& path) {
-  std::error_code error;
-  if (path.ends_with(".gguf")) return true;
-  return std::filesystem::is_directory(path, error) &&
-         std::filesystem::exists(std::filesystem::path(path) / "config.json", error);
+bool is_graph_path(const std::string& path) {
+  const std::filesystem::path name = std::filesystem::path(path).filename();
+  if (name.extension() == ".kir") return true;
+  return name.extension() == ".json" && name != "config.json" && name != "model.safetensors.index.json";
 }
 
 }  // namespace kiln::cli

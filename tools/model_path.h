@@ -7,11 +7,13 @@
 
 namespace kiln::cli {
 
-// A model is a GGUF file or an HF folder (a directory with config.json);
-// anything else is a graph.
-bool is_model_path(const std::string& path);
+// Whether `path` names a hand-written graph (a .kir file, or a .json other
+// than an HF folder's config.json or weight index) rather than a model.
+// kiln run and kiln compile read everything else as a model, so that a
+// mistyped model path gets the model loader's message.
+bool is_graph_path(const std::string& path);
 
 // `kiln compile MODEL`: writes the prefill and decode Programs.
-absl::Status compile_model_file(const ArgParser& args);
+absl::Status compile_model_file(const ArgParser& args, const std::string& model);
 
 }  // namespace kiln::cli

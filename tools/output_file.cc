@@ -19,4 +19,9 @@ absl::Status write_output(const std::string& path, std::string_view text) {
   return frontend::write_file_atomically(path, {bytes(text), bytes("\n")});
 }
 
+absl::Status check_output(const std::string& path) {
+  if (path.empty() || path == "-") return absl::OkStatus();
+  return frontend::check_writable(path);
+}
+
 }  // namespace kiln::cli

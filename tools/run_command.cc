@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/backend_client.h"
+#include "frontend/atomic_write.h"
 #include "frontend/npy.h"
 #include "runtime/graph_runner.h"
 #include "tools/arg_parser.h"
@@ -48,6 +49,11 @@ absl::Status run_graph(const ArgParser& args) {
       return absl::Status(s.code(), absl::StrCat(binding->second, ": ", s.message()));
     }
   }
+  for (const std::string& text : args.get_all("output")) {  // refused before the run, not after
+    absl::StatusOr<std::pair<std::string, std::string>> binding = split_binding("output", text);
+    if (!binding.ok()) return binding.status();
+    if (absl::Status s = frontend::check_writable(binding->second); !s.ok()) return s;
+  }
   if (absl::Status s = runner->run(); !s.ok()) return s;
   for (const std::string& text : args.get_all("output")) {
     absl::StatusOr<std::pair<std::string, std::string>> binding = split_binding("output", text);
@@ -62,20 +68,34 @@ absl::Status run_graph(const ArgParser& args) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-int run_command(std::span<char*> argv) {
-  if (!argv.empty() && is_model_path(argv[0])) return run_model_command(argv);
+ArgParser run_graph_parser() {
   ArgParser args("run", "GRAPH --backend B --input NAME=FILE.npy ... --output NAME=FILE.npy",
                  "Compiles a graph (kiln JSON or text IR) for a backend, runs it once on .npy\n"
                  "inputs and writes the named outputs as .npy files. Symbolic dims (T) take their\n"
                  "values from the input shapes.\n\n"
-                 "With a model (a .gguf file or an HF folder) instead of a graph, kiln run\n"
-                 "generates text: see `kiln run MODEL --help`.");
+                 "With a model (a GGUF file or an HF folder, positional or -m) instead of a graph,\n"
+                 "kiln run generates text: see `kiln run -m MODEL --help`.");
   args.positional("GRAPH", "a .json graph or a .kir text-IR file")
       .option("backend", "b", "NAME", "the backend plugin to run on", "cpu")
       .option("input", "i", "NAME=FILE", "bind graph input NAME to a .npy file (repeatable)", "", true)
       .option("output", "o", "NAME=FILE", "write graph output NAME to a .npy file (repeatable)", "", true);
+  return args;
+}
+
+// A graph run takes only the graph options and one graph path; anything
+// else (-m, -p, a model path, options in any order) is a model run.
+bool is_graph_run(std::span<char*> argv) {
+  ArgParser args = run_graph_parser();
+  if (!args.parse(argv).ok()) return false;
+  if (args.positional_count() == 0) return args.wants_help();
+  return is_graph_path(args.positional_value(0));
+}
+
+}  // namespace
+
+int run_command(std::span<char*> argv) {
+  if (!is_graph_run(argv)) return run_model_command(argv);
+  ArgParser args = run_graph_parser();
   return command_main(args, argv, run_graph);
 }
 

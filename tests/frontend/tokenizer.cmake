@@ -20,6 +20,9 @@ kiln_test(tools_tokenize_command_test
   SOURCES
     ${PROJECT_SOURCE_DIR}/tests/tools/tokenize_command_test.cc
     ${PROJECT_SOURCE_DIR}/tools/arg_parser.cc
+    ${PROJECT_SOURCE_DIR}/tools/model_argument.cc
+    ${PROJECT_SOURCE_DIR}/tools/standard_output.cc
+    ${PROJECT_SOURCE_DIR}/tools/text_input.cc
     ${PROJECT_SOURCE_DIR}/tools/tokenize_command.cc
   DEPS
     kiln::kiln_tokenizer)

@@ -78,11 +78,38 @@ TEST(TokenizeCommandTest, ErrorsNameTheFileOnOneLine) {
   EXPECT_THAT(result.err, HasSubstr("give one of -p TEXT, -f FILE or --decode IDS"));
 }
 
+TEST(TokenizeCommandTest, DecodeReadsBackWhatEncodePrints) {
+  const std::string path = data_path("hf_bytelevel_tokenizer.json");
+  const Result encoded = tokenize({path, "-p", "<|begin_of_text|>Hello<|eot_id|>"});
+  ASSERT_EQ(encoded.exit_code, 0) << encoded.err;
+  const std::string ids = encoded.out.substr(0, encoded.out.size() - 1);  // without the newline
+  for (const std::string& form : {ids, std::string("700,39,569,78,702"), std::string("[700, 39, 569, 78, 702]")}) {
+    const Result decoded = tokenize({path, "--decode", form});
+    EXPECT_EQ(decoded.exit_code, 0) << form << ": " << decoded.err;
+    EXPECT_EQ(decoded.out, "<|begin_of_text|>Hello<|eot_id|>\n") << form;
+  }
+  EXPECT_THAT(tokenize({path, "--decode", "[1, 2"}).err, HasSubstr("'[' without a closing ']'"));
+  EXPECT_THAT(tokenize({path, "--decode", " , "}).err, HasSubstr("--decode: no ids given"));
+}
+
+TEST(TokenizeCommandTest, ShowsPiecesAndCounts) {
+  const std::string path = data_path("hf_bytelevel_tokenizer.json");
+  const Result pieces = tokenize({"-m", path, "-p", "<|begin_of_text|>Hello", "--show-pieces"});
+  EXPECT_EQ(pieces.exit_code, 0) << pieces.err;
+  EXPECT_EQ(pieces.out, "700 -> '<|begin_of_text|>'\n39 -> 'H'\n569 -> 'ell'\n78 -> 'o'\n");
+  const Result count = tokenize({path, "-p", "<|begin_of_text|>Hello", "--count"});
+  EXPECT_EQ(count.exit_code, 0) << count.err;
+  EXPECT_EQ(count.out, "4\n");
+  EXPECT_THAT(tokenize({path, "-p", "x", "--count", "--show-pieces"}).err, HasSubstr("give one"));
+  EXPECT_THAT(tokenize({path, "--decode", "1", "--count"}).err, HasSubstr("not --decode"));
+}
+
 TEST(TokenizeCommandTest, HelpListsTheOptions) {
   const Result result = tokenize({"--help"});
   EXPECT_EQ(result.exit_code, 0);
-  EXPECT_THAT(result.out, HasSubstr("--add-special"));
-  EXPECT_THAT(result.out, HasSubstr("--decode IDS"));
+  for (const char* option : {"--add-special", "--decode IDS", "--show-pieces", "--count", "--model PATH"}) {
+    EXPECT_THAT(result.out, HasSubstr(option));
+  }
 }
 
 }  // namespace
