@@ -25,7 +25,7 @@ install(TARGETS kiln_package ${KILN_INSTALLED_LIBRARIES}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/kiln)
 
-foreach(dir ir passes backends frontend runtime)
+foreach(dir ir program passes backends frontend runtime)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/kiln/${dir}
     FILES_MATCHING PATTERN "*.h"
@@ -39,4 +39,5 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/kilnConfig.cmake.in
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/kilnConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/kilnConfig.cmake ${PROJECT_BINARY_DIR}/kilnConfigVersion.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/kiln_plugin_dir.cc
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/kiln)
