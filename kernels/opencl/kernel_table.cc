@@ -74,6 +74,9 @@ int64_t matmul_qkv_tiled_groups(const StepShapes& s, int64_t) {
   return ceil_div(rows(s.outputs[0]), kTile) * tiles;
 }
 
+// top_k: one work-group for the row it reads.
+int64_t one_group(const StepShapes&, int64_t) { return 1; }
+
 constexpr OpenclKernel elementwise{per_result_element, 256};
 constexpr OpenclKernel per_row{per_input_row, 256};
 constexpr OpenclKernel gemv{matmul_gemv_groups, 256};
@@ -103,9 +106,11 @@ constexpr auto kKernels = std::to_array<KernelRow>({
     {"rope", "elementwise", {per_rope_item, 256}},
     {"attention", "workgroup", {per_input_row, 128}},
     {"kv_write", "elementwise", {per_input1_element, 256}},
+    {"transpose", "elementwise", elementwise},
     {"concat", "elementwise", elementwise},
     {"slice", "elementwise", elementwise},
     {"argmax", "workgroup", per_row},
+    {"top_k", "workgroup", {one_group, 256}},
     {"fused_gate_up", "gemv", gemv},
     {"fused_gate_up", "tiled", {fused_gate_up_tiled_groups, kTile * kTile, true}},
     {"residual_rmsnorm", "workgroup", per_row},

@@ -8,18 +8,18 @@ KILN_DEFINE_DOT(1)
 __kernel void matmul_gemv(KILN_PARAMS) {
   __local float scratch[WG];
   const int dims[OUT0_RANK] = OUT0_DIMS;
-  const size_t M = dims[OUT0_RANK - 2], N = OUT0_COLS;
+  const size_t m_rows = dims[OUT0_RANK - 2], n_cols = OUT0_COLS;
   const size_t per_group = WG / LANES;
-  const size_t blocks = (N + per_group - 1) / per_group;
+  const size_t blocks = (n_cols + per_group - 1) / per_group;
   const size_t row = get_group_id(0) / blocks;
   const uint lid = get_local_id(0);
   const size_t n = get_group_id(0) % blocks * per_group + lid / LANES;
-  const __global STORAGE(IN1_DT)* w = IN(1) + (IN1_RANK > 2 ? row / M * IN0_COLS * N : 0);
-  float acc = n < N ? dot_in1(IN(0) + row * IN0_COLS, w, n, N, lid % LANES, LANES) : 0.0f;
+  const __global STORAGE(IN1_DT)* w = IN(1) + (IN1_RANK > 2 ? row / m_rows * IN0_COLS * n_cols : 0);
+  float acc = n < n_cols ? dot_in1(IN(0) + row * IN0_COLS, w, n, n_cols, lid % LANES, LANES) : 0.0f;
   acc = lanes_sum(acc, scratch);
-  if (lid % LANES != 0 || n >= N) return;
+  if (lid % LANES != 0 || n >= n_cols) return;
 #if INPUTS == 3
   acc += LOAD(IN2_DT, IN(2), n);
 #endif
-  STORE(OUT0_DT, OUT(0), row * N + n, acc);
+  STORE(OUT0_DT, OUT(0), row * n_cols + n, acc);
 }

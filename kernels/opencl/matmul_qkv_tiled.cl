@@ -10,7 +10,7 @@ KILN_DEFINE_TILE(3)
 __kernel void matmul_qkv_tiled(KILN_PARAMS) {
   __local float as[TILE * (TILE + 1)];
   __local float bs[TILE * (TILE + 1)];
-  const size_t M = OUT0_ROWS, NQ = OUT0_COLS, NK = OUT1_COLS, NV = OUT2_COLS;
+  const size_t m_rows = OUT0_ROWS, NQ = OUT0_COLS, NK = OUT1_COLS, NV = OUT2_COLS;
   const size_t tq = (NQ + TILE - 1) / TILE, tk = (NK + TILE - 1) / TILE, tv = (NV + TILE - 1) / TILE;
   const size_t tiles_n = tq + tk + tv;
   const size_t tm = get_group_id(0) / tiles_n, t = get_group_id(0) % tiles_n;
@@ -19,16 +19,16 @@ __kernel void matmul_qkv_tiled(KILN_PARAMS) {
   float acc;
   size_t n;
   if (t < tq) {
-    acc = tile_in1(as, bs, IN(0), IN(1), M, NQ, tm, t);
+    acc = tile_in1(as, bs, IN(0), IN(1), m_rows, NQ, tm, t);
     n = t * TILE + tx;
   } else if (t < tq + tk) {
-    acc = tile_in2(as, bs, IN(0), IN(2), M, NK, tm, t - tq);
+    acc = tile_in2(as, bs, IN(0), IN(2), m_rows, NK, tm, t - tq);
     n = (t - tq) * TILE + tx;
   } else {
-    acc = tile_in3(as, bs, IN(0), IN(3), M, NV, tm, t - tq - tk);
+    acc = tile_in3(as, bs, IN(0), IN(3), m_rows, NV, tm, t - tq - tk);
     n = (t - tq - tk) * TILE + tx;
   }
-  if (m >= M) return;
+  if (m >= m_rows) return;
   if (t < tq && n < NQ) {
 #if INPUTS == 7
     acc += LOAD(IN4_DT, IN(4), n);

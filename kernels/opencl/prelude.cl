@@ -188,7 +188,7 @@ float dot8(const float8 a, const float8 b) { return dot(a.lo, b.lo) + dot(a.hi, 
 // neighbouring n.
 #define KILN_DEFINE_DOT(W)                                                                                 \
   float dot_in##W(const __global STORAGE(IN0_DT)* x, const __global STORAGE(IN##W##_DT)* w, const size_t n, \
-                  const size_t N, const uint lane, const uint lanes) {                                    \
+                  const size_t n_cols, const uint lane, const uint lanes) {                                    \
     float acc = 0.0f;                                                                                      \
     if (TRANSPOSE_B && IN0_COLS % 8 == 0) {                                                                \
       const __global STORAGE(IN##W##_DT)* row = w + n * IN0_COLS;                                         \
@@ -197,7 +197,7 @@ float dot8(const float8 a, const float8 b) { return dot(a.lo, b.lo) + dot(a.hi, 
       const __global STORAGE(IN##W##_DT)* row = w + n * IN0_COLS;                                         \
       for (uint k = lane; k < IN0_COLS; k += lanes) acc += LOAD(IN0_DT, x, k) * LOAD(IN##W##_DT, row, k); \
     } else {                                                                                               \
-      for (uint k = lane; k < IN0_COLS; k += lanes) acc += LOAD(IN0_DT, x, k) * LOAD(IN##W##_DT, w, k * N + n); \
+      for (uint k = lane; k < IN0_COLS; k += lanes) acc += LOAD(IN0_DT, x, k) * LOAD(IN##W##_DT, w, k * n_cols + n); \
     }                                                                                                      \
     return acc;                                                                                            \
   }
@@ -231,20 +231,20 @@ float lanes_sum(float acc, __local float* scratch) {
 #define TILE 16
 #define KILN_DEFINE_TILE(W)                                                                                   \
   float tile_in##W(__local float* as, __local float* bs, const __global STORAGE(IN0_DT)* x,                   \
-                   const __global STORAGE(IN##W##_DT)* w, const size_t M, const size_t N, const size_t tm,      \
+                   const __global STORAGE(IN##W##_DT)* w, const size_t m_rows, const size_t n_cols, const size_t tm,      \
                    const size_t tn) {                                                                         \
     const uint ty = get_local_id(0) / TILE, tx = get_local_id(0) % TILE;                                      \
     const size_t m = tm * TILE + ty;                                                                          \
     float acc = 0.0f;                                                                                         \
     for (size_t k0 = 0; k0 < IN0_COLS; k0 += TILE) {                                                          \
-      as[ty * (TILE + 1) + tx] = m < M && k0 + tx < IN0_COLS ? LOAD(IN0_DT, x, m * IN0_COLS + k0 + tx) : 0.0f; \
+      as[ty * (TILE + 1) + tx] = m < m_rows && k0 + tx < IN0_COLS ? LOAD(IN0_DT, x, m * IN0_COLS + k0 + tx) : 0.0f; \
       if (TRANSPOSE_B) {                                                                                      \
         const size_t n = tn * TILE + ty;                                                                      \
         bs[tx * (TILE + 1) + ty] =                                                                            \
-            n < N && k0 + tx < IN0_COLS ? LOAD(IN##W##_DT, w, n * IN0_COLS + k0 + tx) : 0.0f;                  \
+            n < n_cols && k0 + tx < IN0_COLS ? LOAD(IN##W##_DT, w, n * IN0_COLS + k0 + tx) : 0.0f;                  \
       } else {                                                                                                \
         const size_t n = tn * TILE + tx;                                                                      \
-        bs[ty * (TILE + 1) + tx] = n < N && k0 + ty < IN0_COLS ? LOAD(IN##W##_DT, w, (k0 + ty) * N + n) : 0.0f; \
+        bs[ty * (TILE + 1) + tx] = n < n_cols && k0 + ty < IN0_COLS ? LOAD(IN##W##_DT, w, (k0 + ty) * n_cols + n) : 0.0f; \
       }                                                                                                       \
       barrier(CLK_LOCAL_MEM_FENCE);                                                                           \
       for (uint k = 0; k < TILE; ++k) acc += as[ty * (TILE + 1) + k] * bs[k * (TILE + 1) + tx];               \

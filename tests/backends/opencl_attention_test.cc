@@ -142,6 +142,7 @@ void run_attention_case(const AttentionCase& c) {
   ProgramBuilder b;
   b.slot("P", 16);
   b.slot("T", 4);
+  b.derived_slot("P+T", {"P", "T"});
   const auto q = b.arena(DType::f32, {b.dim("T"), b.dim(c.hq), b.dim(c.dh)});
   const auto k = b.arena(DType::f32, {b.dim("T"), b.dim(c.hkv), b.dim(c.dh)});
   const auto v = b.arena(DType::f32, {b.dim("T"), b.dim(c.hkv), b.dim(c.dh)});
@@ -152,10 +153,17 @@ void run_attention_case(const AttentionCase& c) {
   b.input("k", k);
   b.input("v", v);
   b.output("o", o);
-  b.dispatch("kv_write", "elementwise", {}, {kc, k}, {kc}, {{"past", "P"}});
-  b.dispatch("kv_write", "elementwise", {}, {vc, v}, {vc}, {{"past", "P"}});
-  b.dispatch("attention", "workgroup", {bool_constant("causal", c.causal), real_constant("scale", c.scale)},
-             {q, kc, vc}, {o}, {{"past", "P"}});
+  // The constants and step parameters the op registry derives, beside the
+  // attributes: the kernels must build with all of them defined.
+  const std::vector<program::Constant> kv_write_constants = {int_constant("capacity", c.rows),
+                                                             int_constant("width", c.hkv * c.dh)};
+  const std::map<std::string, std::string> kv_write_steps = {{"past", "P"}, {"rows", "T"}};
+  b.dispatch("kv_write", "elementwise", kv_write_constants, {kc, k}, {kc}, kv_write_steps);
+  b.dispatch("kv_write", "elementwise", kv_write_constants, {vc, v}, {vc}, kv_write_steps);
+  b.dispatch("attention", "workgroup",
+             {bool_constant("causal", c.causal), real_constant("scale", c.scale), int_constant("heads", c.hq),
+              int_constant("kv_heads", c.hkv), int_constant("head_dim", c.dh), int_constant("capacity", c.rows)},
+             {q, kc, vc}, {o}, {{"past", "P"}, {"kv_rows", "P+T"}, {"rows", "T"}});
   OpenclRun run;
   absl::Status compiled = run.compile(b);
   ASSERT_TRUE(compiled.ok()) << compiled;

@@ -73,7 +73,11 @@ TEST_P(OpenclMatmulTest, MatmulLayoutsAndWeightDtypes) {
   b.output("y_t", y_t);
   b.output("y_bf", y_bf);
   b.output("y_n", y_n);
-  b.dispatch("matmul", variant, {bool_constant("transpose_b", true)}, {x37, w_t, bias}, {y_t});
+  // With the constants and step parameters the op registry derives.
+  b.dispatch("matmul", variant,
+             {bool_constant("transpose_b", true), int_constant("k", 37), int_constant("n", 300),
+              bool_constant("b_batched", false), bool_constant("has_bias", true)},
+             {x37, w_t, bias}, {y_t}, {{"m", "T"}, {"rows", "T"}});
   b.dispatch("matmul", variant, {bool_constant("transpose_b", true)}, {x64, w_bf}, {y_bf});
   b.dispatch("matmul", variant, {bool_constant("transpose_b", false)}, {x37, w_n}, {y_n});
   const std::vector<float> wt = rounded(DType::f16, random_floats(300 * 37, 30));
@@ -153,8 +157,10 @@ TEST_P(OpenclMatmulTest, FusedGateUpAndQkv) {
   b.input("x", x);
   for (const auto& ref : {silu_up, gelu_up, q, k, v}) b.output("y", ref);
   const program::Constant transpose = bool_constant("transpose_b", true);
-  b.dispatch("fused_gate_up", variant, {int_constant("act", 0), int_constant("approximate", 0), transpose},
-             {x, wg, wu}, {silu_up});
+  b.dispatch("fused_gate_up", variant,
+             {int_constant("act", 0), int_constant("approximate", 0), transpose, int_constant("k", 40),
+              int_constant("n", 300)},
+             {x, wg, wu}, {silu_up}, {{"rows", "T"}});
   b.dispatch("fused_gate_up", variant, {int_constant("act", 1), int_constant("approximate", 1), transpose},
              {x, wg, wu}, {gelu_up});
   b.dispatch("matmul_qkv", variant, {transpose}, {x, wq, wk, wv, bq, bk, bv}, {q, k, v});

@@ -327,3 +327,80 @@ TEST_F(OpenclOpsTest, EmbeddingSliceConcat) {
 
 }  // namespace
 }  // namespace kiln::backends::opencl_testing
+
+namespace kiln::backends::opencl_testing {
+namespace {
+
+TEST_F(OpenclOpsTest, TransposeRotatesDims) {
+  ProgramBuilder b;
+  const auto x = b.arena(DType::f16, {b.dim(3), b.dim(5), b.dim(7)});
+  const auto y = b.arena(DType::f16, {b.dim(7), b.dim(3), b.dim(5)});
+  b.input("x", x);
+  b.output("y", y);
+  // The constants the op registry derives: rank, dim<i>, perm<i>.
+  b.dispatch("transpose", "elementwise",
+             {int_constant("rank", 3), int_constant("dim0", 3), int_constant("dim1", 5), int_constant("dim2", 7),
+              int_constant("perm0", 2), int_constant("perm1", 0), int_constant("perm2", 1)},
+             {x}, {y});
+  OpenclRun run;
+  absl::Status compiled = run.compile(b);
+  ASSERT_TRUE(compiled.ok()) << compiled;
+  const std::vector<float> xs = rounded(DType::f16, random_floats(105, 90));
+  auto out = run.run({}, {encode(DType::f16, xs)});
+  ASSERT_TRUE(out.ok()) << out.status();
+  std::vector<double> want;
+  for (int k = 0; k < 7; ++k) {
+    for (int i = 0; i < 3; ++i) {
+      for (int j = 0; j < 5; ++j) want.push_back(xs[(i * 5 + j) * 7 + k]);
+    }
+  }
+  expect_close(decode(DType::f16, (*out)[0]), want, "transpose", 0, 0);
+}
+
+TEST_F(OpenclOpsTest, TopKAfterTheRepetitionPenalty) {
+  ProgramBuilder b;
+  b.slot("T", 4);
+  const auto logits = b.arena(DType::f32, {b.dim("T"), b.dim(1000)});
+  const auto recent = b.arena(DType::i32, {b.dim(6)});
+  const auto ids = b.arena(DType::i32, {b.dim(7)});
+  const auto values = b.arena(DType::f32, {b.dim(7)});
+  b.input("logits", logits);
+  b.input("recent", recent);
+  b.output("ids", ids);
+  b.output("values", values);
+  b.dispatch("top_k", "workgroup",
+             {int_constant("k", 7), real_constant("penalty", 1.3), int_constant("vocab", 1000),
+              int_constant("window", 6)},
+             {logits, recent}, {ids, values}, {{"rows", "T"}});
+  OpenclRun run;
+  absl::Status compiled = run.compile(b);
+  ASSERT_TRUE(compiled.ok()) << compiled;
+  std::vector<float> xs = random_floats(2000, 91, 4.0f);
+  float* last = xs.data() + 1000;
+  last[10] = 9.0f;    // penalised to 9 / 1.3 = 6.92...
+  last[20] = 7.0f;
+  last[30] = 7.0f;    // ties 20: the lower id first
+  last[40] = NAN;     // never chosen
+  last[50] = -0.5f;   // penalised further down
+  last[999] = 6.5f;
+  const std::vector<float> recent_ids = {10, -1, 50, 10, 40, 2000};
+  auto out = run.run({2}, {encode(DType::f32, xs), encode(DType::i32, recent_ids)});
+  ASSERT_TRUE(out.ok()) << out.status();
+  std::vector<std::pair<double, int>> ranked;
+  for (int i = 0; i < 1000; ++i) {
+    double v = std::isnan(last[i]) ? -INFINITY : last[i];
+    if (i == 10 || i == 50 || i == 40) v = v > 0 ? v / 1.3 : v * 1.3;
+    ranked.push_back({-v, i});
+  }
+  std::sort(ranked.begin(), ranked.end());
+  std::vector<double> want_ids, want_values;
+  for (int i = 0; i < 7; ++i) {
+    want_ids.push_back(ranked[i].second);
+    want_values.push_back(last[ranked[i].second]);
+  }
+  expect_close(decode(DType::i32, (*out)[0]), want_ids, "top_k ids", 0, 0);
+  expect_close(decode(DType::f32, (*out)[1]), want_values, "top_k values", 0, 0);
+}
+
+}  // namespace
+}  // namespace kiln::backends::opencl_testing

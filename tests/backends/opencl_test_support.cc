@@ -73,6 +73,18 @@ int32_t ProgramBuilder::slot(const std::string& name, int64_t bound) {
   return static_cast<int32_t>(program_.slots.size() - 1);
 }
 
+int32_t ProgramBuilder::derived_slot(const std::string& name, const std::vector<std::string>& terms) {
+  program::StepSlot slot;
+  slot.name = name;
+  for (const std::string& term : terms) {
+    const int32_t index = program_.find_slot(term);
+    slot.terms.push_back(index);
+    slot.bound += program_.slots[index].bound;
+  }
+  program_.slots.push_back(slot);
+  return static_cast<int32_t>(program_.slots.size() - 1);
+}
+
 program::Dim ProgramBuilder::dim(const std::string& slot) const {
   return program::Dim::of_slot(program_.find_slot(slot));
 }

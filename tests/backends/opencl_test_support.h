@@ -33,6 +33,8 @@ class ProgramBuilder {
 
   // A given slot ("T", "P") with its bound; returns its index.
   int32_t slot(const std::string& name, int64_t bound);
+  // A derived slot: the sum of given slots ("P+T").
+  int32_t derived_slot(const std::string& name, const std::vector<std::string>& terms);
   program::Dim dim(int64_t value) const { return program::Dim::fixed(value); }
   program::Dim dim(const std::string& slot) const;
 
