@@ -47,9 +47,9 @@ void dot_panel(const MatmulArgs& a, size_t m_begin, size_t m_end, size_t n) {
   const float* bias = a.bias ? a.bias + n : nullptr;
   size_t m = m_begin;
   for (; m + kDotRows <= m_end; m += kDotRows) {
-    dot_tile<kDotRows, C>(a.x + m * k, w, k, bias, a.y + m * n_all + n, n_all);
+    dot_tile<kDotRows, C>(a.x + m * k, w, nullptr, k, bias, a.y + m * n_all + n, n_all);
   }
-  for (; m < m_end; ++m) dot_tile<1, C>(a.x + m * k, w, k, bias, a.y + m * n_all + n, n_all);
+  for (; m < m_end; ++m) dot_tile<1, C>(a.x + m * k, w, nullptr, k, bias, a.y + m * n_all + n, n_all);
 }
 
 template <typename T>
