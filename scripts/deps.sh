@@ -8,6 +8,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libhwy-dev
   python3 python3-numpy
   clang libclang-rt-14-dev
+  # The opencl plugin: the ICD loader and headers to build, PoCL to run it on
+  # the CPU (CI), clinfo to list platforms.
+  ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo
 )
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
