@@ -1,11 +1,11 @@
 #include "backends/backend_client.h"
 
+#include <cstdlib>
 #include <cstring>
-#include <vector>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "backends/capabilities.h"
-#include "passes/program_json.h"
+#include "program/program_json.h"
 
 namespace kiln::backends {
 namespace {
@@ -19,108 +19,162 @@ absl::Status to_status(const std::string& plugin, int32_t code, const kiln_error
                       absl::StrCat(plugin, ": ", message));
 }
 
-absl::StatusOr<int32_t> region_id(passes::Region region) {
-  switch (region) {
-    case passes::Region::arena: return KILN_REGION_ARENA;
-    case passes::Region::state: return KILN_REGION_STATE;
-    case passes::Region::weight: break;
-  }
-  return absl::InvalidArgumentError("weights are written with upload_weight, not write, and are never read back");
+// Calls a plugin entry that reports through a kiln_error.
+template <typename Call>
+absl::Status call(const std::string& plugin, Call body) {
+  kiln_error error{};
+  const int32_t code = body(&error);
+  return code == KILN_OK ? absl::OkStatus() : to_status(plugin, code, error);
 }
 
 }  // namespace
 
-absl::StatusOr<Backend> Backend::open(std::string_view name) {
-  absl::StatusOr<const PluginInfo*> plugin = Registry::global().find(name);
-  if (!plugin.ok()) return plugin.status();
-  return open(**plugin);
+std::string default_cache_dir() {
+  namespace fs = std::filesystem;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/') {
+    return (fs::path(xdg) / "kiln").string();
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && home[0] == '/') {
+    return (fs::path(home) / ".cache" / "kiln").string();
+  }
+  return "";
 }
 
-absl::StatusOr<Backend> Backend::open(const PluginInfo& plugin) {
-  if (!plugin.available()) {
-    return absl::UnavailableError(
-        absl::StrCat("backend '", plugin.name, "' is unavailable: ", plugin.unavailable_reason));
+absl::StatusOr<Backend> Backend::open(std::string_view name, const BackendOptions& options) {
+  absl::StatusOr<const PluginInfo*> found = Registry::global().find(name);
+  if (!found.ok()) return found.status();
+  const PluginInfo& plugin = **found;
+  if (plugin.devices.empty()) return absl::UnavailableError(absl::StrCat("backend '", plugin.name, "' has no device"));
+  const int index = options.device < 0 ? 0 : options.device;
+  if (index >= static_cast<int>(plugin.devices.size())) {
+    return absl::OutOfRangeError(absl::StrCat("backend '", plugin.name, "' has ", plugin.devices.size(),
+                                              " device(s); device ", index, " does not exist"));
   }
+  kiln_device_options device_options{};
+  device_options.struct_size = sizeof device_options;
+  device_options.cache_dir = options.cache_dir.empty() ? nullptr : options.cache_dir.c_str();
+  device_options.profile = options.profile ? 1 : 0;
+  device_options.threads = options.threads;
   kiln_device* device = nullptr;
-  kiln_capabilities caps = empty_capabilities();
-  kiln_error error{};
-  if (int32_t code = plugin.api->create_device(&device, &caps, &error); code != KILN_OK) {
-    return to_status(plugin.name, code, error);
+  if (absl::Status s = call(plugin.name, [&](kiln_error* error) {
+        return plugin.api->create_device(static_cast<uint32_t>(index), &device_options, &device, error);
+      });
+      !s.ok()) {
+    return s;
   }
   Backend backend;
   backend.plugin_ = plugin.name;
   backend.api_ = plugin.api;
   backend.device_ = std::shared_ptr<kiln_device>(device, plugin.api->destroy_device);
-  backend.target_ = to_target(plugin.name, caps);
-  backend.device_name_ = backends::device_name(caps);
+  backend.device_info_ = plugin.devices[index];
   return backend;
 }
 
-absl::StatusOr<Executable> Backend::compile(const passes::Program& program, const Executable* share_with) const {
-  const std::string json = passes::program_to_json(program);
+absl::StatusOr<Executable> Backend::compile(const program::Program& program) const {
+  const std::string json = program::program_to_json(program, -1);
   kiln_executable* handle = nullptr;
-  kiln_error error{};
-  kiln_executable* shared = share_with != nullptr ? share_with->handle_.get() : nullptr;
-  if (int32_t code = api_->compile(device_.get(), json.data(), json.size(), shared, &handle, &error);
-      code != KILN_OK) {
-    return to_status(plugin_, code, error);
+  if (absl::Status s = call(plugin_, [&](kiln_error* error) {
+        return api_->compile(device_.get(), json.data(), json.size(), &handle, error);
+      });
+      !s.ok()) {
+    return s;
   }
   Executable executable;
   executable.plugin_ = plugin_;
   executable.api_ = api_;
+  executable.program_ = std::make_shared<const program::Program>(program);
   executable.device_ = device_;
-  if (share_with != nullptr) executable.shares_with_ = share_with->handle_;
   executable.handle_ = std::shared_ptr<kiln_executable>(handle, api_->destroy_executable);
   return executable;
 }
 
-absl::Status Executable::upload_weight(uint32_t index, std::span<const uint8_t> bytes) {
-  kiln_error error{};
-  if (int32_t code = api_->upload_weight(handle_.get(), index, bytes.data(), bytes.size(), &error); code != KILN_OK) {
-    return to_status(plugin_, code, error);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Executable::write(passes::Region region, int64_t offset, std::span<const uint8_t> bytes) {
-  absl::StatusOr<int32_t> id = region_id(region);
-  if (!id.ok()) return id.status();
-  if (offset < 0) return absl::OutOfRangeError(absl::StrCat("write at negative offset ", offset));
-  kiln_error error{};
-  if (int32_t code = api_->write(handle_.get(), *id, offset, bytes.data(), bytes.size(), &error); code != KILN_OK) {
-    return to_status(plugin_, code, error);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Executable::read(passes::Region region, int64_t offset, std::span<uint8_t> out_bytes) {
-  absl::StatusOr<int32_t> id = region_id(region);
-  if (!id.ok()) return id.status();
-  if (offset < 0) return absl::OutOfRangeError(absl::StrCat("read at negative offset ", offset));
-  kiln_error error{};
-  if (int32_t code = api_->read(handle_.get(), *id, offset, out_bytes.data(), out_bytes.size(), &error);
-      code != KILN_OK) {
-    return to_status(plugin_, code, error);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Executable::run(const ir::SymbolValues& step) {
-  std::vector<kiln_uniform> uniforms;
-  uniforms.reserve(step.size());
-  for (const auto& [name, value] : step) uniforms.push_back({name.c_str(), value});
-  kiln_error error{};
-  if (int32_t code = api_->run(handle_.get(), uniforms.data(), uniforms.size(), &error); code != KILN_OK) {
-    return to_status(plugin_, code, error);
-  }
-  return absl::OkStatus();
-}
-
-kiln_counters Executable::counters() const {
+kiln_counters Backend::counters() const {
   kiln_counters counters{};
   counters.struct_size = sizeof counters;
-  api_->get_counters(handle_.get(), &counters);
+  api_->get_counters(device_.get(), &counters);
   return counters;
+}
+
+absl::StatusOr<Weights> Executable::create_weights() const {
+  kiln_weights* handle = nullptr;
+  if (absl::Status s = call(plugin_, [&](kiln_error* error) { return api_->create_weights(handle_.get(), &handle, error); });
+      !s.ok()) {
+    return s;
+  }
+  Weights weights;
+  weights.plugin_ = plugin_;
+  weights.api_ = api_;
+  weights.device_ = device_;
+  weights.handle_ = std::shared_ptr<kiln_weights>(handle, api_->destroy_weights);
+  return weights;
+}
+
+absl::StatusOr<State> Executable::create_state() const {
+  kiln_state* handle = nullptr;
+  if (absl::Status s = call(plugin_, [&](kiln_error* error) { return api_->create_state(handle_.get(), &handle, error); });
+      !s.ok()) {
+    return s;
+  }
+  State state;
+  state.plugin_ = plugin_;
+  state.api_ = api_;
+  state.device_ = device_;
+  state.handle_ = std::shared_ptr<kiln_state>(handle, api_->destroy_state);
+  return state;
+}
+
+absl::Status Executable::bind(const Weights& weights, const State* state) {
+  kiln_state* state_handle = state != nullptr ? state->handle_.get() : nullptr;
+  if (absl::Status s = call(plugin_, [&](kiln_error* error) {
+        return api_->bind(handle_.get(), weights.handle_.get(), state_handle, error);
+      });
+      !s.ok()) {
+    return s;
+  }
+  weights_ = weights.handle_;
+  state_ = state != nullptr ? state->handle_ : nullptr;
+  return absl::OkStatus();
+}
+
+absl::Status Executable::run(const Step& step) {
+  kiln_step c_step{};
+  c_step.struct_size = sizeof c_step;
+  c_step.values = step.values.data();
+  c_step.value_count = static_cast<uint32_t>(step.values.size());
+  c_step.inputs = step.inputs.data();
+  c_step.input_count = static_cast<uint32_t>(step.inputs.size());
+  c_step.outputs = step.outputs.data();
+  c_step.output_count = static_cast<uint32_t>(step.outputs.size());
+  return call(plugin_, [&](kiln_error* error) { return api_->run(handle_.get(), &c_step, error); });
+}
+
+absl::StatusOr<std::vector<kiln_profile_entry>> Executable::profile() const {
+  if (api_->struct_size <= offsetof(kiln_backend_api, get_profile)) {
+    return absl::FailedPreconditionError(absl::StrCat(plugin_, ": this plugin was built before profiling existed"));
+  }
+  std::vector<kiln_profile_entry> entries(program_->dispatches.size());
+  uint32_t count = 0;
+  if (absl::Status s = call(plugin_, [&](kiln_error* error) {
+        return api_->get_profile(handle_.get(), entries.data(), static_cast<uint32_t>(entries.size()), &count, error);
+      });
+      !s.ok()) {
+    return s;
+  }
+  entries.resize(std::min<size_t>(count, entries.size()));
+  return entries;
+}
+
+absl::Status Weights::import(uint32_t index, std::span<const uint8_t> bytes) {
+  return call(plugin_, [&](kiln_error* error) {
+    return api_->import_weight(handle_.get(), index, bytes.data(), bytes.size(), error);
+  });
+}
+
+absl::Status State::read(int64_t offset, std::span<uint8_t> out_bytes) const {
+  if (offset < 0) return absl::OutOfRangeError(absl::StrCat("state read at negative offset ", offset));
+  return call(plugin_, [&](kiln_error* error) {
+    return api_->read_state(handle_.get(), offset, out_bytes.data(), out_bytes.size(), error);
+  });
 }
 
 }  // namespace kiln::backends

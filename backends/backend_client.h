@@ -5,37 +5,60 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "backends/backend.h"
 #include "backends/registry.h"
-#include "ir/shape.h"
-#include "passes/program.h"
 #include "passes/target.h"
+#include "program/program.h"
 
 namespace kiln::backends {
 
 // The C++ face of a plugin, and the one place where a kiln_error becomes an
 // absl::Status: its code carries over and its message is prefixed with the
-// plugin's name ("cpu: %h = matmul: ...").
+// plugin's name ("cpu: dispatches[3] (%h = matmul.reference): ..."). Every
+// object keeps its device alive; an executable keeps the weights and state
+// bound to it alive. Calls on objects of one device must not overlap.
 
-// A compiled Program on one device. Move-only; destroying it destroys the
-// plugin's executable. It keeps its device, and the executable it shares
-// weights and state with, alive. Calls on one executable, or on executables
-// sharing state, must not overlap.
+struct BackendOptions {
+  int device = -1;        // index into the plugin's probed devices; -1: the plugin's first
+  std::string cache_dir;  // pipeline and program binaries; "": none
+  bool profile = false;   // per-dispatch GPU times (Executable::profile)
+  int threads = 0;        // host threads for the cpu plugin; 0: its default
+};
+
+// The default cache directory: $XDG_CACHE_HOME/kiln, else ~/.cache/kiln,
+// else "" (no cache).
+std::string default_cache_dir();
+
+class Weights;
+class State;
+
+// One step's values and the bytes to write and read (backend.h, kiln_step).
+struct Step {
+  std::vector<int64_t> values;  // the Program's given slots, in order
+  std::vector<kiln_input> inputs;
+  std::vector<kiln_output> outputs;
+};
+
+// A compiled Program on one device. Move-only.
 class Executable {
  public:
-  // |bytes| must hold exactly weight |index|'s size in the Program's table.
-  absl::Status upload_weight(uint32_t index, std::span<const uint8_t> bytes);
-  // Copies to or from the arena or the state region; weights are written
-  // only through upload_weight.
-  absl::Status write(passes::Region region, int64_t offset, std::span<const uint8_t> bytes);
-  absl::Status read(passes::Region region, int64_t offset, std::span<uint8_t> out_bytes);
-  // Runs every dispatch once. |step| gives every symbol of the Program,
-  // each within its bound. Blocks until done.
-  absl::Status run(const ir::SymbolValues& step);
-  kiln_counters counters() const;
+  const program::Program& program() const { return *program_; }
+
+  // A weight region (each entry then imported) and a zero-filled state
+  // for this executable's Program and every one with the same tables.
+  absl::StatusOr<Weights> create_weights() const;
+  absl::StatusOr<State> create_state() const;
+  // `state` may be null when the Program has none.
+  absl::Status bind(const Weights& weights, const State* state);
+  // One call: writes the inputs, runs, reads the outputs. Blocks.
+  absl::Status run(const Step& step);
+  // Per-dispatch GPU time; FailedPrecondition when the device was opened
+  // without profiling or the plugin cannot profile.
+  absl::StatusOr<std::vector<kiln_profile_entry>> profile() const;
 
  private:
   friend class Backend;
@@ -43,30 +66,60 @@ class Executable {
 
   std::string plugin_;
   const kiln_backend_api* api_ = nullptr;
-  // Declared in the order that destroys the executable first, then the one
-  // it shares with, then the device.
+  std::shared_ptr<const program::Program> program_;
+  // Declared so the executable is destroyed first, then what it binds,
+  // then the device.
   std::shared_ptr<kiln_device> device_;
-  std::shared_ptr<kiln_executable> shares_with_;
+  std::shared_ptr<kiln_weights> weights_;
+  std::shared_ptr<kiln_state> state_;
   std::shared_ptr<kiln_executable> handle_;
 };
 
-// One plugin's device. Copies share the device.
+// A Program's weight region on a device.
+class Weights {
+ public:
+  // `bytes` must hold exactly weight `index`'s size, and stay alive and
+  // unchanged as long as these weights (a host plugin reads it in place).
+  absl::Status import(uint32_t index, std::span<const uint8_t> bytes);
+
+ private:
+  friend class Executable;
+  std::string plugin_;
+  const kiln_backend_api* api_ = nullptr;
+  std::shared_ptr<kiln_device> device_;
+  std::shared_ptr<kiln_weights> handle_;
+};
+
+// A Program's state (the KV cache) on a device.
+class State {
+ public:
+  absl::Status read(int64_t offset, std::span<uint8_t> out_bytes) const;
+
+ private:
+  friend class Executable;
+  std::string plugin_;
+  const kiln_backend_api* api_ = nullptr;
+  std::shared_ptr<kiln_device> device_;
+  std::shared_ptr<kiln_state> handle_;
+};
+
+// One plugin's opened device. Copies share the device.
 class Backend {
  public:
-  // Opens plugin `name` found by Registry::global(); the registry's reason
-  // when it is missing or unavailable.
-  static absl::StatusOr<Backend> open(std::string_view name);
-  static absl::StatusOr<Backend> open(const PluginInfo& plugin);
+  // Opens plugin `name` (found by Registry::global(), which loads no other
+  // plugin) on `options.device`; the registry's reason when it is missing
+  // or unavailable.
+  static absl::StatusOr<Backend> open(std::string_view name, const BackendOptions& options = {});
 
   const std::string& name() const { return plugin_; }
   // What the compiler's passes read; backend is the plugin's name.
-  const passes::Target& capabilities() const { return target_; }
-  const std::string& device_name() const { return device_name_; }
+  const passes::Target& capabilities() const { return device_info_.target; }
+  const std::string& device_name() const { return device_info_.name; }
+  const DeviceInfo& device_info() const { return device_info_; }
 
-  // Builds `program` for this device. With |share_with|, the executable
-  // uses share_with's weights and state (the Programs' weight and state
-  // tables must be equal) and keeps it alive.
-  absl::StatusOr<Executable> compile(const passes::Program& program, const Executable* share_with = nullptr) const;
+  absl::StatusOr<Executable> compile(const program::Program& program) const;
+  // The device's totals (backend.h, kiln_counters).
+  kiln_counters counters() const;
 
  private:
   Backend() = default;
@@ -74,8 +127,7 @@ class Backend {
   std::string plugin_;
   const kiln_backend_api* api_ = nullptr;
   std::shared_ptr<kiln_device> device_;
-  passes::Target target_;
-  std::string device_name_;
+  DeviceInfo device_info_;
 };
 
 }  // namespace kiln::backends

@@ -16,10 +16,11 @@ int64_t clamp_to_int64(uint64_t value) {
 passes::Target to_target(std::string_view backend, const kiln_capabilities& caps) {
   passes::Target target;
   target.backend = std::string(backend);
-  target.has_f16 = caps.has_f16 != 0;
-  target.subgroup_size = caps.subgroup_size;
-  target.shared_memory_bytes = clamp_to_int64(caps.shared_memory_bytes);
+  target.has_f16 = caps.f16_storage != 0;
+  target.subgroup_size = caps.subgroup_size_min;
+  target.shared_memory_bytes = caps.shared_memory_bytes;
   target.max_buffer_bytes = clamp_to_int64(caps.max_buffer_bytes);
+  target.compute_units = caps.compute_units;
   return target;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,13 @@ std::string plugin_file_name(std::string_view name);
 // that do not exist are kept: they only find nothing.
 std::vector<std::string> plugin_search_path();
 
+// One device a plugin's probe reported.
+struct DeviceInfo {
+  kiln_capabilities caps{};
+  passes::Target target;  // what the compiler reads of it
+  std::string name;       // "NVIDIA H100 80GB HBM3"
+};
+
 // One plugin file and what became of it.
 struct PluginInfo {
   std::string name;  // from the file name: "cpu"
@@ -30,41 +38,50 @@ struct PluginInfo {
   // The plugin's table, or null when unavailable. Plugins are never
   // unloaded, so the table lives as long as the process.
   const kiln_backend_api* api = nullptr;
-  passes::Target target;    // the probed device's capabilities, when available
-  std::string device_name;  // "AMD EPYC 7B13 (16 threads)", when available
+  std::vector<DeviceInfo> devices;  // from probe, when available; the plugin's preferred first
   // Why it is unavailable, as a sentence: the dlopen error, a missing entry
-  // point, "libkiln-vulkan.so was built for ABI 2; this kiln expects 1", or
-  // the device creation error.
+  // point, "libkiln-vulkan.so was built for ABI 1; this kiln expects 2", or
+  // the probe's error ("no Vulkan driver").
   std::string unavailable_reason;
 
   bool available() const { return api != nullptr; }
 };
 
-// The plugins found on a search path. Loading one plugin never depends on
-// another: each file is dlopened, checked (ABI version, table size, name,
-// entries) and probed (a device created, its capabilities read, the device
-// destroyed) on its own, and what fails is recorded against it alone.
+// The plugins found on a search path. A plugin is loaded (dlopened,
+// checked: ABI version, table size, name, entries; probed: its devices
+// listed without creating a context) only when asked for by name or when
+// every plugin is listed, so `--backend cpu` never touches another
+// plugin's driver; what fails is recorded against that plugin alone.
 class Registry {
  public:
   // The registry for plugin_search_path(), scanned once on first use.
   // Thread-safe.
   static const Registry& global();
 
-  // Scans `dirs` in order. When several directories hold a plugin of one
-  // name, the first wins and the others are not loaded.
+  // Lists the plugin files of `dirs` in order, loading none. When several
+  // directories hold a plugin of one name, the first wins and the others
+  // are never loaded.
   static Registry scan(const std::vector<std::string>& dirs);
 
-  // Every plugin found, sorted by name.
-  const std::vector<PluginInfo>& plugins() const { return plugins_; }
+  Registry() = default;
+  Registry(Registry&& other) noexcept;
+
+  // Every plugin found, sorted by name, each loaded.
+  const std::vector<PluginInfo>& plugins() const;
   const std::vector<std::string>& searched() const { return searched_; }
 
-  // The available plugin `name`: NotFound naming the directories searched
-  // when no file has that name, Unavailable with the reason when it failed
-  // to load.
+  // The available plugin `name`, loading it alone: NotFound naming the
+  // directories searched when no file has that name, Unavailable with the
+  // reason when it failed to load.
   absl::StatusOr<const PluginInfo*> find(std::string_view name) const;
 
  private:
-  std::vector<PluginInfo> plugins_;
+  // Loads plugins_[index] on first use.
+  const PluginInfo& loaded(size_t index) const;
+
+  mutable std::mutex mutex_;
+  mutable std::vector<PluginInfo> plugins_;  // name and path from scan; the rest once loaded
+  mutable std::vector<bool> loaded_;
   std::vector<std::string> searched_;
 };
 

@@ -36,7 +36,13 @@ class LlamaGraphBuilder {
       x = mixed;
     }
     KILN_TRY(logits, lm_head(x));
-    graph_.set_outputs({logits});
+    std::vector<Value*> outputs = {logits};
+    if (options_.sampling.k > 0) {
+      absl::StatusOr<std::vector<Value*>> candidates = sample(logits);
+      if (!candidates.ok()) return candidates.status();
+      outputs.insert(outputs.end(), candidates->begin(), candidates->end());
+    }
+    graph_.set_outputs(outputs);
     return std::move(graph_);
   }
 
@@ -51,6 +57,12 @@ class LlamaGraphBuilder {
     absl::StatusOr<Value*> tokens = graph_.add_input(kTokensInput, {ir::DType::i32, {tokens_}});
     if (!tokens.ok()) return tokens.status();
     tokens_input_ = *tokens;
+    if (options_.sampling.k > 0 && options_.sampling.penalty != 1.0) {
+      absl::StatusOr<Value*> recent =
+          graph_.add_input(kRecentInput, {ir::DType::i32, {Dim(std::max<int64_t>(options_.sampling.window, 1))}});
+      if (!recent.ok()) return recent.status();
+      recent_input_ = *recent;
+    }
     const ir::Shape cache_shape = {Dim(options_.context), Dim(config_.num_kv_heads), Dim(config_.head_dim)};
     for (int64_t layer = 0; layer < config_.num_layers; ++layer) {
       for (char which : {'k', 'v'}) {
@@ -158,11 +170,28 @@ class LlamaGraphBuilder {
     return op(p + "ffn_residual", "add", {x, d});
   }
 
+  // Only the last row's logits feed the sampler: prefill normalises and
+  // projects that row alone unless every row's logits are asked for.
   absl::StatusOr<Value*> lm_head(Value* x) {
+    if (step_ == LlamaStep::prefill && !options_.all_logits) {
+      absl::StatusOr<Value*> last = op("last_row", "slice", {x}, {{"axis", int64_t{0}}, {"start", int64_t{-1}}});
+      if (!last.ok()) return last.status();
+      x = *last;
+    }
     KILN_TRY(h, norm("output_norm", x, WeightRole::output_norm, -1));
     const TensorData* head = weights_.find(WeightRole::lm_head);
     KILN_TRY(w, weight(head != nullptr ? *head : weights_.get(WeightRole::token_embedding)));
     return op(kLogitsOutput, "matmul", {h, w}, {{"transpose_b", true}});
+  }
+
+  absl::StatusOr<std::vector<Value*>> sample(Value* logits) {
+    std::vector<Value*> inputs = {logits};
+    if (recent_input_ != nullptr) inputs.push_back(recent_input_);
+    absl::StatusOr<ir::Node*> node = graph_.add_node(
+        "top_k", std::move(inputs), {{"k", options_.sampling.k}, {"penalty", options_.sampling.penalty}},
+        {kIdsOutput, kValuesOutput});
+    if (!node.ok()) return node.status();
+    return (*node)->outputs();
   }
 
   const ModelConfig& config_;
@@ -172,6 +201,7 @@ class LlamaGraphBuilder {
   Dim tokens_;
   ir::Graph graph_;
   Value* tokens_input_ = nullptr;
+  Value* recent_input_ = nullptr;
   std::map<std::pair<int64_t, char>, Value*> caches_;
   std::map<std::string, Value*> weight_values_;
 };

@@ -174,32 +174,94 @@ Types infer_matmul_qkv(const InferContext& ctx) {
   return outs;
 }
 
+
+// ---- Kernel parameters (OpDef::derive) ---------------------------------------
+
+using Derived = absl::StatusOr<KernelParams>;
+using Outputs = std::span<const TensorType>;
+
+// The output dim of weight operand `w`.
+Dim weight_n(const InferContext& ctx, int w) { return ctx.inputs[w].shape[ctx.attr_bool("transpose_b") ? 0 : 1]; }
+
+// A projection of x's rows: rows, k, and the launch [rows, n].
+ParamBuilder projection_params(const InferContext& ctx, const Dim& n) {
+  const Shape& x = ctx.inputs[0].shape;
+  std::vector<Dim> launch(leading_dims(x).begin(), leading_dims(x).end());
+  launch.push_back(n);
+  ParamBuilder params;
+  params.extent("rows", leading_dims(x)).extent("k", x.back()).launch(launch);
+  return params;
+}
+
+Derived derive_fused_ffn(const InferContext& ctx, Outputs outputs) {
+  return projection_params(ctx, outputs[0].shape.back())
+      .extent("f", weight_n(ctx, 1))
+      .extent("n", weight_n(ctx, 3))
+      .build();
+}
+
+Derived derive_fused_gate_up(const InferContext& ctx, Outputs) {
+  return projection_params(ctx, weight_n(ctx, 1)).extent("n", weight_n(ctx, 1)).build();
+}
+
+Derived derive_matmul_rmsnorm(const InferContext& ctx, Outputs) {
+  return projection_params(ctx, weight_n(ctx, 1))
+      .extent("n", weight_n(ctx, 1))
+      .flag("has_residual", ctx.inputs.size() == 4)
+      .build();
+}
+
+Derived derive_residual_norm(const InferContext& ctx, Outputs) {
+  const Shape& a = ctx.inputs[0].shape;
+  std::vector<Dim> rows(leading_dims(a).begin(), leading_dims(a).end());
+  if (rows.empty()) rows.push_back(Dim(1));
+  return ParamBuilder()
+      .extent("rows", rows)
+      .extent("cols", a.back())
+      .flag("has_bias", ctx.inputs.size() == 4)
+      .launch(rows)
+      .build();
+}
+
+// Launched over the three results side by side: [rows, nq + nk + nv].
+Derived derive_matmul_qkv(const InferContext& ctx, Outputs) {
+  const Dim nq = weight_n(ctx, 1), nk = weight_n(ctx, 2), nv = weight_n(ctx, 3);
+  const int64_t total = nq.value() + nk.value() + nv.value();
+  return projection_params(ctx, Dim(total))
+      .extent("nq", nq)
+      .extent("nk", nk)
+      .extent("nv", nv)
+      .flag("has_bias", ctx.inputs.size() == 7)
+      .build();
+}
+
 std::vector<OpDef> fused_ops() {
   const AttrSpec eps{"eps", AttrType::real, 1e-5};
   const AttrSpec transpose_b{"transpose_b", AttrType::boolean, false};
-  const AttrSpec act{"act", AttrType::string, std::string("silu")};
-  const AttrSpec approximate{"approximate", AttrType::string, std::string("none")};
+  const AttrSpec act{"act", AttrType::string, std::string("silu"), {"silu", "gelu"}};
+  const AttrSpec approximate{"approximate", AttrType::string, std::string("none"), {"none", "tanh"}};
   return {
       {.name = "fused_ffn", .doc = "(act(x @ w_gate) * (x @ w_up)) @ w_down: a gated FFN in one dispatch",
        .operands = {"x", "w_gate", "w_up", "w_down"}, .min_inputs = 4, .max_inputs = 4,
-       .attrs = {act, approximate, transpose_b}, .infer = infer_fused_ffn, .fused = true},
+       .attrs = {act, approximate, transpose_b}, .infer = infer_fused_ffn, .derive = derive_fused_ffn, .fused = true},
       {.name = "fused_gate_up", .doc = "act(x @ w_gate) * (x @ w_up): a gated FFN's first half",
        .operands = {"x", "w_gate", "w_up"}, .min_inputs = 3, .max_inputs = 3,
-       .attrs = {act, approximate, transpose_b}, .infer = infer_fused_gate_up, .fused = true},
+       .attrs = {act, approximate, transpose_b}, .infer = infer_fused_gate_up, .derive = derive_fused_gate_up,
+       .fused = true},
       {.name = "matmul_rmsnorm",
        .doc = "sum = x @ w (+ residual), normed = rmsnorm(sum, g); results (sum, normed)",
        .operands = {"x", "w", "g", "residual"}, .min_inputs = 3, .max_inputs = 4,
-       .attrs = {eps, transpose_b}, .infer = infer_matmul_rmsnorm, .fused = true},
+       .attrs = {eps, transpose_b}, .infer = infer_matmul_rmsnorm, .derive = derive_matmul_rmsnorm, .fused = true},
       {.name = "residual_rmsnorm", .doc = "sum = a + b, normed = rmsnorm(sum, g); results (sum, normed)",
        .operands = {"a", "b", "g"}, .min_inputs = 3, .max_inputs = 3, .attrs = {eps},
-       .infer = infer_residual_norm, .may_write_in_place_over = 0, .fused = true},
+       .infer = infer_residual_norm, .derive = derive_residual_norm, .may_write_in_place_over = 0, .fused = true},
       {.name = "residual_layernorm",
        .doc = "sum = a + b, normed = layernorm(sum, g (, beta)); results (sum, normed)",
        .operands = {"a", "b", "g", "beta"}, .min_inputs = 3, .max_inputs = 4, .attrs = {eps},
-       .infer = infer_residual_norm, .may_write_in_place_over = 0, .fused = true},
+       .infer = infer_residual_norm, .derive = derive_residual_norm, .may_write_in_place_over = 0, .fused = true},
       {.name = "matmul_qkv", .doc = "x @ wq, x @ wk, x @ wv (+ biases) in one read of x; results (q, k, v)",
        .operands = {"x", "wq", "wk", "wv", "bq", "bk", "bv"}, .min_inputs = 4, .max_inputs = 7,
-       .attrs = {transpose_b}, .infer = infer_matmul_qkv, .fused = true},
+       .attrs = {transpose_b}, .infer = infer_matmul_qkv, .derive = derive_matmul_qkv, .fused = true},
   };
 }
 

@@ -90,11 +90,7 @@ absl::Status fill_attributes(const OpDef& def, Attributes& attrs) {
     if (spec == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("unknown attribute '", name, "'"));
     }
-    if (attr_type_of(value) != spec->type) {
-      return absl::InvalidArgumentError(absl::StrCat("attribute '", name, "' must be a ",
-                                                     attr_type_name(spec->type), ", got ",
-                                                     attr_to_string(value)));
-    }
+    if (absl::Status s = check_attribute(*spec, value); !s.ok()) return s;
   }
   for (const AttrSpec& spec : def.attrs) {
     if (attrs.contains(spec.name)) continue;

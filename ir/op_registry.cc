@@ -1,6 +1,7 @@
 #include "ir/op_registry.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace kiln::ir {
 
@@ -45,6 +46,102 @@ const AttrSpec* find_attr_spec(const OpDef& def, std::string_view name) {
     if (spec.name == name) return &spec;
   }
   return nullptr;
+}
+
+absl::Status check_attribute(const AttrSpec& spec, const AttrValue& value) {
+  if (attr_type_of(value) != spec.type) {
+    return absl::InvalidArgumentError(absl::StrCat("attribute '", spec.name, "' must be a ",
+                                                   attr_type_name(spec.type), ", got ", attr_to_string(value)));
+  }
+  if (spec.allowed.empty() || enum_index(spec, value) >= 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "attribute '", spec.name, "' is ", attr_to_string(value), "; expected one of ",
+      absl::StrJoin(spec.allowed, ", ", [](std::string* out, const std::string& name) {
+        absl::StrAppend(out, "\"", name, "\"");
+      })));
+}
+
+int enum_index(const AttrSpec& spec, const AttrValue& value) {
+  const std::string* name = std::get_if<std::string>(&value);
+  if (name == nullptr) return -1;
+  for (size_t i = 0; i < spec.allowed.size(); ++i) {
+    if (spec.allowed[i] == *name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+absl::StatusOr<KernelParam> extent_param(std::string name, std::span<const Dim> dims) {
+  KernelParam param{std::move(name), 1, {}, 1};
+  for (const Dim& dim : dims) {
+    if (dim.is_static()) {
+      param.value *= dim.value();
+      continue;
+    }
+    if (!param.symbols.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("kernel parameter '", param.name,
+                                                     "' is a product of two symbols, which no step slot holds"));
+    }
+    param.symbols.push_back(dim.name());
+  }
+  if (!param.symbols.empty()) {
+    param.scale = param.value;
+    param.value = 0;
+  }
+  return param;
+}
+
+ParamBuilder& ParamBuilder::fixed(std::string name, int64_t value) {
+  params_.params.push_back({std::move(name), value, {}, 1});
+  return *this;
+}
+
+ParamBuilder& ParamBuilder::extent(std::string name, std::span<const Dim> dims) {
+  absl::StatusOr<KernelParam> param = extent_param(std::move(name), dims);
+  if (param.ok()) {
+    params_.params.push_back(*std::move(param));
+  } else if (status_.ok()) {
+    status_ = param.status();
+  }
+  return *this;
+}
+
+ParamBuilder& ParamBuilder::sum(std::string name, std::vector<Dim> dims, int64_t bias) {
+  KernelParam param{std::move(name), bias, {}, 1};
+  for (const Dim& dim : dims) {
+    if (dim.is_static()) {
+      param.value += dim.value();
+    } else {
+      param.symbols.push_back(dim.name());
+    }
+  }
+  params_.params.push_back(std::move(param));
+  return *this;
+}
+
+ParamBuilder& ParamBuilder::launch(std::span<const Dim> dims) {
+  for (const Dim& dim : dims) {
+    absl::StatusOr<KernelParam> extent = extent_param("launch", std::span(&dim, 1));
+    if (extent.ok()) params_.launch.push_back(*std::move(extent));
+  }
+  return *this;
+}
+
+absl::StatusOr<KernelParams> ParamBuilder::build() const {
+  if (!status_.ok()) return status_;
+  return params_;
+}
+
+std::span<const Dim> leading_dims(const Shape& shape) {
+  return shape.empty() ? std::span<const Dim>() : std::span<const Dim>(shape.data(), shape.size() - 1);
+}
+
+absl::StatusOr<KernelParams> derive_params(const OpDef& def, const InferContext& ctx,
+                                           std::span<const TensorType> outputs) {
+  if (def.derive) return def.derive(ctx, outputs);
+  ParamBuilder params;
+  params.extent("n", outputs[0].shape);
+  if (outputs[0].shape.empty()) return params.build();
+  return params.launch(outputs[0].shape).build();
 }
 
 std::string operand_label(const InferContext& ctx, int operand) {

@@ -17,6 +17,27 @@ struct AttrSpec {
   std::string name;
   AttrType type;
   std::optional<AttrValue> default_value;  // none: the attribute is required
+  // An enumeration: a string attribute whose value must be one of these.
+  // The Program carries its index, the kernels' integer for it.
+  std::vector<std::string> allowed = {};
+};
+
+// A kernel parameter: value + scale * (the sum of `symbols`), static when
+// `symbols` is empty (the scheduler makes it a Program constant) and
+// otherwise a step parameter reading a slot that holds that sum.
+struct KernelParam {
+  std::string name;
+  int64_t value = 0;
+  std::vector<std::string> symbols = {};
+  int64_t scale = 1;
+};
+
+// What a kernel needs to know of one node beyond its attributes: the
+// parameters (m, n, k, rows, heads, ...) and the launch domain (the
+// elements the kernel computes, outermost first).
+struct KernelParams {
+  std::vector<KernelParam> params;
+  std::vector<KernelParam> launch;
 };
 
 // What shape inference sees of a node: its operand types and its attributes
@@ -37,6 +58,11 @@ struct InferContext {
 // rule broken ("operand 'w' (f32[64, 32]): contraction dim 32 != 64").
 using InferFn = std::function<absl::StatusOr<std::vector<TensorType>>(const InferContext&)>;
 
+// Derives a verified node's kernel parameters from its operand and result
+// types. Fails only where an extent is not expressible as a step slot (a
+// product of two symbols).
+using DeriveFn = std::function<absl::StatusOr<KernelParams>(const InferContext&, std::span<const TensorType>)>;
+
 // Everything kiln knows about one op lives in its entry: the parser,
 // verifier, passes, memory planner and scheduler all read it; none keeps a
 // switch of its own over op names.
@@ -48,6 +74,9 @@ struct OpDef {
   int max_inputs = 0;  // -1: variadic
   std::vector<AttrSpec> attrs = {};
   InferFn infer = {};
+  // Kernel parameters; null: those of an elementwise op over the first
+  // result (n = its elements, launched over them).
+  DeriveFn derive = {};
 
   // Traits.
   bool elementwise = false;
@@ -60,9 +89,6 @@ struct OpDef {
   int aliases_operand = -1;
   // The result is a view: no kernel runs (reshape).
   bool is_view = false;
-  // The op reads these step symbols at run time beyond those in its shapes
-  // (rope and attention read the past length P).
-  std::vector<std::string> reads_symbols = {};
   // Only passes create it (fused ops); the JSON frontend refuses it.
   bool fused = false;
 };
@@ -92,6 +118,47 @@ const AttrSpec* find_attr_spec(const OpDef& def, std::string_view name);
 // (fused_ops.cc); called by OpRegistry's constructor.
 void register_primitive_ops(OpRegistry& registry);
 void register_fused_ops(OpRegistry& registry);
+
+// Checks an attribute's value against its schema: its type, and for an
+// enumeration one of the allowed names ("attribute 'approximate' is
+// \"fast\"; expected one of \"none\", \"tanh\"").
+absl::Status check_attribute(const AttrSpec& spec, const AttrValue& value);
+
+// The attribute's enumeration index, or -1 when `spec` is no enumeration or
+// `value` is not one of its names.
+int enum_index(const AttrSpec& spec, const AttrValue& value);
+
+// Kernel parameters of `node`-like inputs: derive, or the elementwise
+// default.
+absl::StatusOr<KernelParams> derive_params(const OpDef& def, const InferContext& ctx,
+                                           std::span<const TensorType> outputs);
+
+// A kernel parameter for an extent: static, a symbol, or (for a product of
+// dims, "rows") a static multiple of one symbol. Fails for a product of two
+// symbols, naming the parameter.
+absl::StatusOr<KernelParam> extent_param(std::string name, std::span<const Dim> dims);
+
+// Builds a derive function's result; the first failure is kept.
+class ParamBuilder {
+ public:
+  ParamBuilder& fixed(std::string name, int64_t value);
+  ParamBuilder& flag(std::string name, bool value) { return fixed(std::move(name), value ? 1 : 0); }
+  // The product of `dims` (all but the last of a shape: its rows).
+  ParamBuilder& extent(std::string name, std::span<const Dim> dims);
+  ParamBuilder& extent(std::string name, const Dim& dim) { return extent(std::move(name), std::span(&dim, 1)); }
+  // bias + the sum of `dims`: P + T, T - 1.
+  ParamBuilder& sum(std::string name, std::vector<Dim> dims, int64_t bias = 0);
+  // One launch extent per dim, outermost first.
+  ParamBuilder& launch(std::span<const Dim> dims);
+  absl::StatusOr<KernelParams> build() const;
+
+ private:
+  KernelParams params_;
+  absl::Status status_;
+};
+
+// All but the last dim of `shape`: what a row-wise kernel calls rows.
+std::span<const Dim> leading_dims(const Shape& shape);
 
 // Shape helpers shared by op entries and fused-op entries.
 absl::Status expect_rank_at_least(const InferContext& ctx, int operand, int64_t rank);

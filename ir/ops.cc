@@ -243,10 +243,187 @@ Types infer_argmax(const InferContext& ctx) {
   return std::vector<TensorType>{out};
 }
 
+// top_k(logits[..., V], recent[W]?) {k, penalty} -> (ids i32[k], values
+// f32[k]): the k most likely tokens of the last row after the repetition
+// penalty (a positive logit of a token in `recent` divided by `penalty`, a
+// negative one multiplied; ids < 0 in `recent` are padding), most likely
+// first, the lower id first among equals; NaN counts as -inf. `values`
+// are the raw logits of those ids, so the host's sampler recomputes the
+// penalty and the softmax in f64 exactly as it does for full logits.
+Types infer_top_k(const InferContext& ctx) {
+  if (ctx.inputs[0].dtype != DType::f32) return fail(ctx, 0, "expected f32 logits");
+  if (absl::Status s = expect_rank_at_least(ctx, 0, 1); !s.ok()) return s;
+  const Dim& vocab = ctx.inputs[0].shape.back();
+  const int64_t k = ctx.attr_int("k");
+  if (!vocab.is_static() || k < 1 || k > vocab.value()) {
+    return fail(ctx, 0, absl::StrCat("k = ", k, " must be in [1, ", vocab.to_string(), "]"));
+  }
+  if (ctx.inputs.size() == 2) {
+    const TensorType& recent = ctx.inputs[1];
+    if (recent.dtype != DType::i32 || recent.rank() != 1 || !recent.shape[0].is_static()) {
+      return fail(ctx, 1, "expected static i32[W] token ids");
+    }
+  }
+  return std::vector<TensorType>{{DType::i32, {Dim(k)}}, {DType::f32, {Dim(k)}}};
+}
+
 Types infer_cast(const InferContext& ctx) {
   absl::StatusOr<DType> dtype = parse_dtype(ctx.attr_string("dtype"));
   if (!dtype.ok()) return fail(ctx, 0, std::string(dtype.status().message()));
   return std::vector<TensorType>{{*dtype, ctx.inputs[0].shape}};
+}
+
+
+// ---- Kernel parameters (OpDef::derive) ---------------------------------------
+
+using Derived = absl::StatusOr<KernelParams>;
+using Outputs = std::span<const TensorType>;
+
+Derived derive_embedding(const InferContext& ctx, Outputs outputs) {
+  const Shape& table = ctx.inputs[0].shape;
+  return ParamBuilder()
+      .extent("vocab", table[0])
+      .extent("dim", table[1])
+      .extent("rows", ctx.inputs[1].shape)
+      .launch(outputs[0].shape)
+      .build();
+}
+
+// rows = every leading dim of a (batch dims and M); a batched b has a's
+// batch dims, so its batch index is row / m.
+Derived derive_matmul(const InferContext& ctx, Outputs outputs) {
+  const Shape& a = ctx.inputs[0].shape;
+  const Shape& b = ctx.inputs[1].shape;
+  const bool transpose_b = ctx.attr_bool("transpose_b");
+  const Shape& out = outputs[0].shape;
+  return ParamBuilder()
+      .extent("rows", leading_dims(a))
+      .extent("m", a[a.size() - 2])
+      .extent("k", a.back())
+      .extent("n", b[b.size() - (transpose_b ? 2 : 1)])
+      .flag("b_batched", b.size() > 2)
+      .flag("has_bias", ctx.inputs.size() == 3)
+      .launch(std::vector<Dim>{leading_dims(out).begin(), leading_dims(out).end()})
+      .launch(std::span(&out.back(), 1))
+      .build();
+}
+
+// b repeats over a's leading dims with this period.
+Derived derive_binary(const InferContext& ctx, Outputs outputs) {
+  return ParamBuilder()
+      .extent("n", ctx.inputs[0].shape)
+      .extent("period", ctx.inputs[1].shape)
+      .launch(outputs[0].shape)
+      .build();
+}
+
+// Row-wise ops over the last dim: norms, softmax, argmax.
+Derived derive_rows(const InferContext& ctx, Outputs) {
+  const Shape& x = ctx.inputs[0].shape;
+  std::vector<Dim> rows(leading_dims(x).begin(), leading_dims(x).end());
+  if (rows.empty()) rows.push_back(Dim(1));
+  return ParamBuilder()
+      .extent("rows", rows)
+      .extent("cols", x.back())
+      .flag("has_bias", ctx.op == "layernorm" && ctx.inputs.size() == 3)
+      .launch(rows)
+      .build();
+}
+
+Derived derive_rope(const InferContext& ctx, Outputs) {
+  const Shape& x = ctx.inputs[0].shape;
+  const Dim pairs(ctx.attr_int("rotary_dim") / 2);
+  return ParamBuilder()
+      .extent("rows", x[0])
+      .extent("heads", x[1])
+      .extent("head_dim", x[2])
+      .sum("past", {Dim::symbol("P")})
+      .launch(std::vector<Dim>{x[0], x[1], pairs})
+      .build();
+}
+
+// Query row t sits at position past + t and sees keys [0, kv_rows) (all of
+// them when not causal, else those at positions <= past + t).
+Derived derive_attention(const InferContext& ctx, Outputs) {
+  const Shape& q = ctx.inputs[0].shape;
+  const Shape& k = ctx.inputs[1].shape;
+  return ParamBuilder()
+      .extent("rows", q[0])
+      .extent("heads", q[1])
+      .extent("kv_heads", k[1])
+      .extent("head_dim", q[2])
+      .extent("capacity", k[0])
+      .sum("past", {Dim::symbol("P")})
+      .sum("kv_rows", {Dim::symbol("P"), q[0]})
+      .launch(std::vector<Dim>{q[0], q[1]})
+      .build();
+}
+
+// Launched over the rows written, not over the cache it returns.
+Derived derive_kv_write(const InferContext& ctx, Outputs) {
+  const Shape& cache = ctx.inputs[0].shape;
+  const Shape& x = ctx.inputs[1].shape;
+  return ParamBuilder()
+      .extent("rows", x[0])
+      .extent("width", std::span(x).subspan(1))
+      .extent("capacity", cache[0])
+      .sum("past", {Dim::symbol("P")})
+      .launch(x)
+      .build();
+}
+
+Derived derive_transpose(const InferContext& ctx, Outputs outputs) {
+  const Shape& in = ctx.inputs[0].shape;
+  const std::vector<int64_t>& perm = std::get<std::vector<int64_t>>(ctx.attr("perm"));
+  ParamBuilder params;
+  params.fixed("rank", static_cast<int64_t>(in.size()));
+  for (size_t i = 0; i < in.size(); ++i) {
+    params.extent(absl::StrCat("dim", i), in[i]).fixed(absl::StrCat("perm", i), perm[i]);
+  }
+  return params.launch(outputs[0].shape).build();
+}
+
+// Each operand is `outer` blocks of width{i} x inner elements, laid side by
+// side in the result.
+Derived derive_concat(const InferContext& ctx, Outputs outputs) {
+  const Shape& out = outputs[0].shape;
+  const auto axis = static_cast<size_t>(normalise_axis(ctx.attr_int("axis"), static_cast<int64_t>(out.size())));
+  ParamBuilder params;
+  params.extent("outer", std::span(out).first(axis)).extent("inner", std::span(out).subspan(axis + 1));
+  params.fixed("count", static_cast<int64_t>(ctx.inputs.size()));
+  for (size_t i = 0; i < ctx.inputs.size(); ++i) params.extent(absl::StrCat("width", i), ctx.inputs[i].shape[axis]);
+  return params.launch(out).build();
+}
+
+// The result is rows [begin, begin + out_extent) of each of `outer` blocks
+// of in_extent x inner elements; begin counts from the end of a symbolic
+// axis.
+Derived derive_slice(const InferContext& ctx, Outputs outputs) {
+  const Shape& in = ctx.inputs[0].shape;
+  const auto axis = static_cast<size_t>(normalise_axis(ctx.attr_int("axis"), static_cast<int64_t>(in.size())));
+  const int64_t start = ctx.attr_int("start");
+  ParamBuilder params;
+  params.extent("outer", std::span(in).first(axis))
+      .extent("inner", std::span(in).subspan(axis + 1))
+      .extent("in_extent", in[axis])
+      .extent("out_extent", outputs[0].shape[axis]);
+  if (!in[axis].is_static()) {
+    params.sum("begin", {in[axis]}, start);
+  } else {
+    params.fixed("begin", start < 0 ? start + in[axis].value() : start);
+  }
+  return params.launch(outputs[0].shape).build();
+}
+
+Derived derive_top_k(const InferContext& ctx, Outputs) {
+  const Shape& logits = ctx.inputs[0].shape;
+  std::vector<Dim> rows(leading_dims(logits).begin(), leading_dims(logits).end());
+  return ParamBuilder()
+      .extent("rows", rows)
+      .extent("vocab", logits.back())
+      .extent("window", ctx.inputs.size() == 2 ? ctx.inputs[1].shape.back() : Dim(0))
+      .launch(std::vector<Dim>{Dim(ctx.attr_int("k"))})
+      .build();
 }
 
 OpDef unary(std::string name, std::string doc) {
@@ -257,7 +434,7 @@ OpDef unary(std::string name, std::string doc) {
 
 OpDef binary(std::string name, std::string doc) {
   return {.name = std::move(name), .doc = std::move(doc), .operands = {"a", "b"}, .min_inputs = 2,
-          .max_inputs = 2, .infer = infer_binary, .elementwise = true, .commutative = true,
+          .max_inputs = 2, .infer = infer_binary, .derive = derive_binary, .elementwise = true, .commutative = true,
           .may_write_in_place_over = 0};
 }
 
@@ -265,10 +442,10 @@ std::vector<OpDef> primitive_ops() {
   const AttrSpec eps{"eps", AttrType::real, 1e-5};
   return {
       {.name = "embedding", .doc = "rows of a table selected by token ids", .operands = {"table", "ids"},
-       .min_inputs = 2, .max_inputs = 2, .infer = infer_embedding},
+       .min_inputs = 2, .max_inputs = 2, .infer = infer_embedding, .derive = derive_embedding},
       {.name = "matmul", .doc = "a @ b (+ bias); b may be transposed and shared across batches",
        .operands = {"a", "b", "bias"}, .min_inputs = 2, .max_inputs = 3,
-       .attrs = {{"transpose_b", AttrType::boolean, false}}, .infer = infer_matmul},
+       .attrs = {{"transpose_b", AttrType::boolean, false}}, .infer = infer_matmul, .derive = derive_matmul},
       binary("add", "a + b, b broadcast over a's leading dims"),
       binary("mul", "a * b, b broadcast over a's leading dims"),
       {.name = "scale", .doc = "x * scale", .operands = {"x"}, .min_inputs = 1, .max_inputs = 1,
@@ -277,16 +454,17 @@ std::vector<OpDef> primitive_ops() {
       unary("silu", "x * sigmoid(x)"),
       {.name = "gelu", .doc = "x * Phi(x); tanh approximation when approximate = \"tanh\"",
        .operands = {"x"}, .min_inputs = 1, .max_inputs = 1,
-       .attrs = {{"approximate", AttrType::string, std::string("none")}}, .infer = infer_unary_float,
+       .attrs = {{"approximate", AttrType::string, std::string("none"), {"none", "tanh"}}},
+       .infer = infer_unary_float,
        .elementwise = true, .may_write_in_place_over = 0},
       unary("relu", "max(x, 0)"),
       {.name = "rmsnorm", .doc = "x / sqrt(mean(x^2) + eps) * w over the last dim",
-       .operands = {"x", "w"}, .min_inputs = 2, .max_inputs = 2, .attrs = {eps}, .infer = infer_norm},
+       .operands = {"x", "w"}, .min_inputs = 2, .max_inputs = 2, .attrs = {eps}, .infer = infer_norm, .derive = derive_rows},
       {.name = "layernorm", .doc = "(x - mean) / sqrt(var + eps) * w (+ b) over the last dim",
-       .operands = {"x", "w", "b"}, .min_inputs = 2, .max_inputs = 3, .attrs = {eps}, .infer = infer_norm},
+       .operands = {"x", "w", "b"}, .min_inputs = 2, .max_inputs = 3, .attrs = {eps}, .infer = infer_norm, .derive = derive_rows},
       {.name = "softmax", .doc = "numerically stable softmax over the last axis", .operands = {"x"},
        .min_inputs = 1, .max_inputs = 1, .attrs = {{"axis", AttrType::integer, int64_t{-1}}},
-       .infer = infer_softmax, .may_write_in_place_over = 0},
+       .infer = infer_softmax, .derive = derive_rows, .may_write_in_place_over = 0},
       {.name = "rope", .doc = "rotary position embedding at positions P + t", .operands = {"x"},
        .min_inputs = 1, .max_inputs = 1,
        .attrs = {{"theta", AttrType::real, 10000.0},
@@ -296,33 +474,40 @@ std::vector<OpDef> primitive_ops() {
                  {"scaling_low_freq_factor", AttrType::real, 1.0},
                  {"scaling_high_freq_factor", AttrType::real, 4.0},
                  {"scaling_original_context", AttrType::integer, int64_t{0}}},
-       .infer = infer_rope, .may_write_in_place_over = 0, .reads_symbols = {"P"}},
+       .infer = infer_rope, .derive = derive_rope, .may_write_in_place_over = 0},
       {.name = "attention", .doc = "scaled dot-product attention over KV rows [0, P + T), causal, GQA",
        .operands = {"q", "k", "v"}, .min_inputs = 3, .max_inputs = 3,
        .attrs = {{"causal", AttrType::boolean, true}, {"scale", AttrType::real, 0.0}},
-       .infer = infer_attention, .reads_symbols = {"P"}},
+       .infer = infer_attention, .derive = derive_attention},
       {.name = "kv_write", .doc = "writes x into rows [P, P + T) of the cache; returns the cache",
        .operands = {"cache", "x"}, .min_inputs = 2, .max_inputs = 2, .infer = infer_kv_write,
-       .aliases_operand = 0, .reads_symbols = {"P"}},
+       .derive = derive_kv_write, .aliases_operand = 0},
       {.name = "reshape", .doc = "a view with another shape (0 copies a dim, -1 infers one)",
        .operands = {"x"}, .min_inputs = 1, .max_inputs = 1,
        .attrs = {{"shape", AttrType::shape, std::nullopt}}, .infer = infer_reshape,
        .aliases_operand = 0, .is_view = true},
       {.name = "transpose", .doc = "permutes dims", .operands = {"x"}, .min_inputs = 1, .max_inputs = 1,
-       .attrs = {{"perm", AttrType::ints, std::nullopt}}, .infer = infer_transpose},
+       .attrs = {{"perm", AttrType::ints, std::nullopt}}, .infer = infer_transpose,
+       .derive = derive_transpose},
       {.name = "concat", .doc = "joins operands along a static axis", .operands = {"x"},
        .min_inputs = 1, .max_inputs = -1, .attrs = {{"axis", AttrType::integer, std::nullopt}},
-       .infer = infer_concat},
+       .infer = infer_concat, .derive = derive_concat},
       {.name = "slice", .doc = "x[start:end] along one axis (end 0 = to the end)", .operands = {"x"},
        .min_inputs = 1, .max_inputs = 1,
        .attrs = {{"axis", AttrType::integer, std::nullopt},
                  {"start", AttrType::integer, std::nullopt},
                  {"end", AttrType::integer, int64_t{0}}},
-       .infer = infer_slice},
+       .infer = infer_slice, .derive = derive_slice},
       {.name = "argmax", .doc = "index of the largest value over the last axis (first on ties)",
-       .operands = {"x"}, .min_inputs = 1, .max_inputs = 1, .infer = infer_argmax},
+       .operands = {"x"}, .min_inputs = 1, .max_inputs = 1, .infer = infer_argmax,
+       .derive = derive_rows},
+      {.name = "top_k", .doc = "the k most likely tokens of the last row after a repetition penalty (ids, logits)",
+       .operands = {"logits", "recent"}, .min_inputs = 1, .max_inputs = 2,
+       .attrs = {{"k", AttrType::integer, std::nullopt}, {"penalty", AttrType::real, 1.0}},
+       .infer = infer_top_k, .derive = derive_top_k},
       {.name = "cast", .doc = "converts to another dtype", .operands = {"x"}, .min_inputs = 1,
-       .max_inputs = 1, .attrs = {{"dtype", AttrType::string, std::nullopt}}, .infer = infer_cast,
+       .max_inputs = 1, .attrs = {{"dtype", AttrType::string, std::nullopt, {"f32", "f16", "bf16", "i32"}}},
+       .infer = infer_cast,
        .elementwise = true},
   };
 }

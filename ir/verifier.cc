@@ -27,9 +27,7 @@ absl::Status verify_attributes(const Node& node) {
   for (const auto& [name, value] : node.attrs()) {
     const AttrSpec* spec = find_attr_spec(node.def(), name);
     if (spec == nullptr) return error(node, absl::StrCat("unknown attribute '", name, "'"));
-    if (attr_type_of(value) != spec->type) {
-      return error(node, absl::StrCat("attribute '", name, "' must be a ", attr_type_name(spec->type)));
-    }
+    if (absl::Status s = check_attribute(*spec, value); !s.ok()) return error(node, s.message());
   }
   for (const AttrSpec& spec : node.def().attrs) {
     if (!node.attrs().contains(spec.name)) return error(node, absl::StrCat("missing attribute '", spec.name, "'"));

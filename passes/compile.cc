@@ -4,7 +4,7 @@
 
 namespace kiln::passes {
 
-absl::StatusOr<Program> compile(ir::Graph& graph, const CompileOptions& options) {
+absl::StatusOr<program::Program> compile(ir::Graph& graph, const CompileOptions& options) {
   absl::StatusOr<PassManager> manager = PassManager::from_pipeline(options.pipeline, options.pass_options);
   if (!manager.ok()) return manager.status();
   PassContext context;

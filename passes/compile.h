@@ -6,7 +6,7 @@
 #include "absl/status/statusor.h"
 #include "ir/graph.h"
 #include "passes/pass_manager.h"
-#include "passes/program.h"
+#include "program/program.h"
 #include "passes/target.h"
 
 namespace kiln::passes {
@@ -21,6 +21,6 @@ struct CompileOptions {
 // Runs `options.pipeline` over `graph` (rewriting it in place) and returns
 // the Program its `schedule` pass emitted. A pipeline without `schedule` is
 // an error: there would be nothing to return.
-absl::StatusOr<Program> compile(ir::Graph& graph, const CompileOptions& options);
+absl::StatusOr<program::Program> compile(ir::Graph& graph, const CompileOptions& options);
 
 }  // namespace kiln::passes

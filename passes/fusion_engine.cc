@@ -1,4 +1,5 @@
 #include "passes/fusion_engine.h"
+#include "passes/variant_rules.h"
 
 #include <algorithm>
 #include <map>
@@ -80,8 +81,16 @@ std::string shape_refusal(const CompiledRule& rule, const Match& match) {
   return "";
 }
 
-MatchCheck engine_check(const ir::Graph& graph, const CompiledRule& rule) {
-  return [&graph, &rule](const Match& match) {
+// A backend lands before it implements every fused op: where its variant
+// table has no kernel for the rule's result, the primitive ops stay.
+std::string kernel_refusal(const CompiledRule& rule, const Target& target) {
+  if (has_kernel(target, rule.form.op)) return "";
+  return absl::StrCat("the ", target.backend, " backend has no kernel for ", rule.form.op);
+}
+
+MatchCheck engine_check(const ir::Graph& graph, const CompiledRule& rule, const Target& target) {
+  return [&graph, &rule, &target](const Match& match) {
+    if (std::string why = kernel_refusal(rule, target); !why.empty()) return why;
     if (std::string why = escape_refusal(graph, rule, match); !why.empty()) return why;
     if (std::string why = cycle_refusal(graph, rule, match); !why.empty()) return why;
     return shape_refusal(rule, match);
@@ -190,7 +199,7 @@ absl::StatusOr<bool> fuse_once(ir::Graph& graph, const CompiledTable& table, con
     for (const CompiledRule& rule : table.rules) {
       if (!rule.pattern.trees()[0].matches_op(site.op())) continue;
       const RuleVerdict verdict =
-          evaluate_rule(rule.pattern, rule.row.when, graph, site, target, engine_check(graph, rule));
+          evaluate_rule(rule.pattern, rule.row.when, graph, site, target, engine_check(graph, rule, target));
       recorder.attempt(site, rule.row.name, verdict);
       if (!verdict.match) continue;
       const std::string site_value = site.output()->name();

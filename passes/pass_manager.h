@@ -12,7 +12,7 @@
 #include "absl/status/status.h"
 #include "ir/graph.h"
 #include "passes/memory_plan.h"
-#include "passes/program.h"
+#include "program/program.h"
 #include "passes/target.h"
 
 namespace kiln::passes {
@@ -24,7 +24,7 @@ struct PassContext {
   Target target;
   std::ostream* explain = nullptr;  // --explain-fusion output; null: silent
   std::optional<MemoryPlan> plan;
-  std::optional<Program> program;
+  std::optional<program::Program> program;
 };
 
 using PassFn = std::function<absl::Status(ir::Graph&, PassContext&)>;

@@ -9,7 +9,7 @@ namespace {
 
 absl::Status schedule(ir::Graph& graph, PassContext& context) {
   if (!context.plan) return absl::FailedPreconditionError("no memory plan: run plan-memory before schedule");
-  absl::StatusOr<Program> program = schedule_program(graph, *context.plan);
+  absl::StatusOr<program::Program> program = schedule_program(graph, *context.plan, context.target);
   if (!program.ok()) return program.status();
   context.program = *std::move(program);
   return absl::OkStatus();

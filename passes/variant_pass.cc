@@ -27,7 +27,7 @@ absl::Status select_variants(ir::Graph& graph, PassContext& context) {
   if (!context.program) return absl::FailedPreconditionError("no Program: run schedule before select-variants");
   absl::StatusOr<CompiledVariantTable> table = table_for(context.target.backend);
   if (!table.ok()) return table.status();
-  for (Dispatch& dispatch : context.program->dispatches) {
+  for (program::Dispatch& dispatch : context.program->dispatches) {
     ir::Value* value = graph.find_value(dispatch.node);
     if (value == nullptr || value->producer() == nullptr) {
       return absl::FailedPreconditionError(absl::StrCat("dispatch ", dispatch.kernel, " for %", dispatch.node,

@@ -4,24 +4,6 @@
 #include "absl/strings/str_join.h"
 
 namespace kiln::passes {
-namespace {
-
-// cpu: every op and fused op has one plain reference kernel (kernels/cpu).
-// A faster CPU kernel, if one is written, becomes a row above this one.
-//
-// The vulkan and opencl tables join builtin_variant_tables() with their
-// plugins. Their rows key gemv vs tiled matmul on decode("y"), subgroup vs
-// not on target_has_subgroups(), and f16 vs f32 on dtype_is("y", f16) with
-// target_has_f16(); specific rows first, a catch-all "y:*" row last.
-VariantTable cpu_table() {
-  return {"cpu",
-          {
-              {.name = "cpu.reference", .pattern = "y:*", .when = {}, .variant = "reference",
-               .why = "the cpu plugin runs one plain reference kernel per op"},
-          }};
-}
-
-}  // namespace
 
 absl::StatusOr<CompiledVariantTable> compile_variant_table(const VariantTable& table) {
   CompiledVariantTable compiled{table.backend, {}};
@@ -57,6 +39,18 @@ absl::StatusOr<const CompiledVariantRule*> select_variant(const CompiledVariantT
                                           absl::StrJoin(refusals, "; ")));
 }
 
-std::vector<VariantTable> builtin_variant_tables() { return {cpu_table()}; }
+std::vector<VariantTable> builtin_variant_tables() { return {cpu_variant_table()}; }
+
+bool has_kernel(const Target& target, std::string_view op) {
+  for (const VariantTable& table : builtin_variant_tables()) {
+    if (table.backend != target.backend) continue;
+    for (const VariantRule& rule : table.rules) {
+      const size_t colon = rule.pattern.find(':');
+      const std::string root = rule.pattern.substr(colon + 1, rule.pattern.find('(') - colon - 1);
+      if (root == "*" || root == op) return true;
+    }
+  }
+  return false;
+}
 
 }  // namespace kiln::passes

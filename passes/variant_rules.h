@@ -50,7 +50,14 @@ absl::StatusOr<CompiledVariantTable> compile_variant_table(const VariantTable& t
 absl::StatusOr<const CompiledVariantRule*> select_variant(const CompiledVariantTable& table, const ir::Graph& graph,
                                                           ir::Node& node, const Target& target);
 
-// The built-in tables, one per backend (variant_rules.cc).
+// The built-in tables, one per backend. Each backend owns its table in its
+// kernel folder (kernels/<backend>/variant_rules.cc), compiled into this
+// library so the compiler targets a backend whose plugin is not loaded.
 std::vector<VariantTable> builtin_variant_tables();
+VariantTable cpu_variant_table();
+
+// Whether `target`'s table has a kernel for `op`: a row whose pattern's
+// root is `op`, or any op ("*"). A fusion rule fires only where it does.
+bool has_kernel(const Target& target, std::string_view op);
 
 }  // namespace kiln::passes

@@ -1,4 +1,4 @@
-#include "ir/dtype.h"
+#include "program/dtype.h"
 
 #include <array>
 #include <bit>
@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace kiln::ir {
+namespace kiln::program {
 namespace {
 
 constexpr std::array<DTypeInfo, 4> kDTypes = {{
@@ -91,4 +91,4 @@ uint16_t f32_to_bf16(float value) {
   return static_cast<uint16_t>((bits + rounding) >> 16);
 }
 
-}  // namespace kiln::ir
+}  // namespace kiln::program

@@ -5,7 +5,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace kiln::ir {
+namespace kiln::program {
 
 // Element types. Block-quantised types (q4_0, q8_0, ...) will join as rows of
 // the same table: a block of `block_elements` elements takes `block_bytes`.
@@ -34,4 +34,4 @@ uint16_t f32_to_f16(float value);
 float bf16_to_f32(uint16_t bits);
 uint16_t f32_to_bf16(float value);
 
-}  // namespace kiln::ir
+}  // namespace kiln::program

@@ -1,108 +1,119 @@
 // The Program as JSON. Layout (every key always present):
 //
-//   {"version": 1, "alignment": 256, "arena_bytes": N, "arena_lower_bound_bytes": N,
-//    "state_bytes": N, "symbols": {"T": 64},
-//    "weights":  [{"name", "dtype", "shape", "bytes", "source"}],
+//   {"version": 2, "alignment": 256, "arena_bytes": N, "arena_lower_bound_bytes": N, "state_bytes": N,
+//    "slots": [{"name": "T", "bound": 64}, {"name": "P+T", "bound": 576, "terms": ["P", "T"],
+//               "scale": 1, "bias": 0}],
+//    "weight_chunks": [bytes, ...],
+//    "weights": [{"name", "dtype", "shape", "bytes", "chunk", "offset", "source"}],
 //    "states", "inputs", "outputs": [{"name", "region", "offset", "weight", "dtype", "shape"}],
-//    "dispatches": [{"kernel", "variant", "node", "constants", "inputs", "outputs",
-//                    "work_size", "uniforms"}]}
+//    "dispatches": [{"kernel", "variant", "node", "constants", "step_params", "inputs", "outputs",
+//                    "launch", "after"}]}
 //
-// A shape is an array of integers and symbol names: [1, "T", 64]. A constant
-// is {"type": T, "value": V} with T one of bool, int, real, string, ints,
-// shape: the tag keeps an int apart from a real and an int list apart from a
-// static shape, so the round trip is exact. Reals are JSON numbers with all
-// their digits, or "nan", "inf", "-inf".
+// A shape or launch domain is an array of extents and slot names: [1, "T",
+// 64]. A constant is {"type": "bool" | "int" | "real", "value": V}, with
+// "symbol" beside an enumeration's integer; reals are JSON numbers with all
+// their digits, or "nan", "inf", "-inf". step_params maps a parameter to a
+// slot name: {"rows": "T"}.
 
-#include "passes/program_json.h"
+#include "program/program_json.h"
 
 #include <cmath>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
-#include "passes/program_check.h"
+#include "program/program_check.h"
 
-namespace kiln::passes {
+namespace kiln::program {
 namespace {
 
 using nlohmann::json;
 using nlohmann::ordered_json;
 
-constexpr int64_t kFormatVersion = 1;
+constexpr int64_t kFormatVersion = 2;
 
 // ---- Writing ---------------------------------------------------------------
 
-ordered_json shape_to_json(const ir::Shape& shape) {
-  ordered_json out = ordered_json::array();
-  for (const ir::Dim& dim : shape) {
-    if (dim.is_static()) {
-      out.push_back(dim.value());
-    } else {
-      out.push_back(dim.name());
+class Writer {
+ public:
+  explicit Writer(const Program& program) : program_(program) {}
+
+  ordered_json shape(const Shape& shape) const {
+    ordered_json out = ordered_json::array();
+    for (const Dim& dim : shape) {
+      if (dim.is_static()) {
+        out.push_back(dim.value);
+      } else {
+        out.push_back(program_.slots[dim.slot].name);
+      }
     }
+    return out;
   }
-  return out;
-}
 
-ordered_json real_to_json(double value) {
-  if (std::isnan(value)) return "nan";
-  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  return value;
-}
+  ordered_json ref(const TensorRef& ref, const std::string* name = nullptr) const {
+    ordered_json out = ordered_json::object();
+    if (name != nullptr) out["name"] = *name;
+    out["region"] = region_name(ref.region);
+    out["offset"] = ref.offset;
+    out["weight"] = ref.weight;
+    out["dtype"] = dtype_name(ref.dtype);
+    out["shape"] = shape(ref.shape);
+    return out;
+  }
 
-// Tags indexed by ir::AttrType (the AttrValue alternative).
-constexpr const char* kConstantTypes[] = {"bool", "int", "real", "string", "ints", "shape"};
+  ordered_json bindings(const std::vector<Binding>& bindings) const {
+    ordered_json out = ordered_json::array();
+    for (const Binding& binding : bindings) out.push_back(ref(binding.ref, &binding.name));
+    return out;
+  }
 
-struct ConstantValueWriter {
-  ordered_json operator()(bool v) const { return v; }
-  ordered_json operator()(int64_t v) const { return v; }
-  ordered_json operator()(double v) const { return real_to_json(v); }
-  ordered_json operator()(const std::string& v) const { return v; }
-  ordered_json operator()(const std::vector<int64_t>& v) const { return v; }
-  ordered_json operator()(const ir::Shape& v) const { return shape_to_json(v); }
+  ordered_json refs(const std::vector<TensorRef>& refs) const {
+    ordered_json out = ordered_json::array();
+    for (const TensorRef& r : refs) out.push_back(ref(r));
+    return out;
+  }
+
+  static ordered_json real(double value) {
+    if (std::isnan(value)) return "nan";
+    if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+    return value;
+  }
+
+  static ordered_json constant(const Constant& c) {
+    ordered_json out = {{"type", constant_type_name(c.type)}};
+    switch (c.type) {
+      case Constant::Type::boolean: out["value"] = c.integer != 0; break;
+      case Constant::Type::integer: out["value"] = c.integer; break;
+      case Constant::Type::real: out["value"] = real(c.real); break;
+    }
+    if (!c.symbol.empty()) out["symbol"] = c.symbol;
+    return out;
+  }
+
+  ordered_json dispatch(const Dispatch& d) const {
+    ordered_json constants = ordered_json::object();
+    for (const Constant& c : d.constants) constants[c.name] = constant(c);
+    ordered_json step_params = ordered_json::object();
+    for (const StepParam& param : d.step_params) step_params[param.name] = program_.slots[param.slot].name;
+    return {{"kernel", d.kernel},   {"variant", d.variant},          {"node", d.node},
+            {"constants", constants}, {"step_params", step_params}, {"inputs", refs(d.inputs)},
+            {"outputs", refs(d.outputs)}, {"launch", shape(d.launch)}, {"after", d.after}};
+  }
+
+  ordered_json slot(const StepSlot& s) const {
+    ordered_json out = {{"name", s.name}, {"bound", s.bound}};
+    if (s.given()) return out;
+    ordered_json terms = ordered_json::array();
+    for (int32_t term : s.terms) terms.push_back(program_.slots[term].name);
+    out["terms"] = terms;
+    out["scale"] = s.scale;
+    out["bias"] = s.bias;
+    return out;
+  }
+
+ private:
+  const Program& program_;
 };
-
-ordered_json constants_to_json(const ir::Attributes& constants) {
-  ordered_json out = ordered_json::object();
-  for (const auto& [name, value] : constants) {
-    out[name] = {{"type", kConstantTypes[value.index()]}, {"value", std::visit(ConstantValueWriter{}, value)}};
-  }
-  return out;
-}
-
-ordered_json ref_to_json(const TensorRef& ref, const std::string* name = nullptr) {
-  ordered_json out = ordered_json::object();
-  if (name != nullptr) out["name"] = *name;
-  out["region"] = region_name(ref.region);
-  out["offset"] = ref.offset;
-  out["weight"] = ref.weight;
-  out["dtype"] = ir::dtype_name(ref.dtype);
-  out["shape"] = shape_to_json(ref.shape);
-  return out;
-}
-
-ordered_json bindings_to_json(const std::vector<Binding>& bindings) {
-  ordered_json out = ordered_json::array();
-  for (const Binding& binding : bindings) out.push_back(ref_to_json(binding.ref, &binding.name));
-  return out;
-}
-
-ordered_json refs_to_json(const std::vector<TensorRef>& refs) {
-  ordered_json out = ordered_json::array();
-  for (const TensorRef& ref : refs) out.push_back(ref_to_json(ref));
-  return out;
-}
-
-ordered_json dispatch_to_json(const Dispatch& d) {
-  return {{"kernel", d.kernel},
-          {"variant", d.variant},
-          {"node", d.node},
-          {"constants", constants_to_json(d.constants)},
-          {"inputs", refs_to_json(d.inputs)},
-          {"outputs", refs_to_json(d.outputs)},
-          {"work_size", shape_to_json(d.work_size)},
-          {"uniforms", d.uniforms}};
-}
 
 // ---- Reading ---------------------------------------------------------------
 
@@ -189,44 +200,42 @@ class Reader {
     return value;
   }
 
-  // A tensor's shape has extents >= 0; a shape constant may also hold the
-  // markers reshape understands (0 copies a dim, -1 infers one).
-  ir::Shape shape(const json& value, const std::string& path, bool is_constant = false) {
-    ir::Shape shape;
+  // A slot named in a shape, a launch domain or a step parameter.
+  int32_t slot(const json& value, const std::string& path) {
+    const std::string name = string(value, path);
+    const int32_t index = program_.find_slot(name);
+    if (ok() && index < 0) fail(path, absl::StrCat("'", name, "' is not a declared slot"));
+    return index;
+  }
+
+  // Extents >= 0 and slot names: [1, "T", 64].
+  Shape shape(const json& value, const std::string& path) {
+    Shape shape;
     const json& dims = array(value, path);
     for (size_t i = 0; i < dims.size(); ++i) {
       const std::string at = element(path, i);
       if (dims[i].is_string()) {
-        shape.push_back(ir::Dim::symbol(dims[i].get<std::string>()));
-      } else if (!dims[i].is_number_integer()) {
-        fail(at, "expected an integer or a symbol name");
+        shape.push_back(Dim::of_slot(slot(dims[i], at)));
       } else {
-        shape.push_back(ir::Dim(is_constant ? integer(dims[i], at) : count(dims[i], at)));
+        shape.push_back(Dim::fixed(count(dims[i], at)));
       }
     }
     return shape;
   }
 
-  std::vector<int64_t> ints(const json& value, const std::string& path) {
+  std::vector<int64_t> counts(const json& value, const std::string& path) {
     std::vector<int64_t> out;
     const json& items = array(value, path);
-    for (size_t i = 0; i < items.size(); ++i) out.push_back(integer(items[i], element(path, i)));
+    for (size_t i = 0; i < items.size(); ++i) out.push_back(count(items[i], element(path, i)));
     return out;
   }
 
-  std::vector<std::string> strings(const json& value, const std::string& path) {
-    std::vector<std::string> out;
-    const json& items = array(value, path);
-    for (size_t i = 0; i < items.size(); ++i) out.push_back(string(items[i], element(path, i)));
-    return out;
-  }
-
-  ir::DType dtype(const json& value, const std::string& path) {
+  DType dtype(const json& value, const std::string& path) {
     const std::string name = string(value, path);
-    if (!ok()) return ir::DType::f32;
-    absl::StatusOr<ir::DType> dtype = ir::parse_dtype(name);
+    if (!ok()) return DType::f32;
+    absl::StatusOr<DType> dtype = parse_dtype(name);
     if (!dtype.ok()) fail(path, std::string(dtype.status().message()));
-    return dtype.value_or(ir::DType::f32);
+    return dtype.value_or(DType::f32);
   }
 
   Region region(const json& value, const std::string& path) {
@@ -238,9 +247,13 @@ class Reader {
     return Region::arena;
   }
 
+  Program& program() { return program_; }
+
  private:
   absl::Status status_;
+  Program program_;  // what has been read so far: shapes resolve slot names against its slots
 };
+
 
 TensorRef read_ref(Reader& in, const json& j, const std::string& path) {
   TensorRef ref;
@@ -270,30 +283,35 @@ std::vector<TensorRef> read_refs(Reader& in, const json& j, const std::string& p
   return out;
 }
 
-ir::AttrValue read_constant_value(Reader& in, const std::string& type, const json& value, const std::string& path) {
-  if (type == "bool") return in.boolean(value, path);
-  if (type == "int") return in.integer(value, path);
-  if (type == "real") return in.real(value, path);
-  if (type == "string") return in.string(value, path);
-  if (type == "ints") return in.ints(value, path);
-  if (type == "shape") return in.shape(value, path, /*is_constant=*/true);
-  in.fail(path, absl::StrCat("unknown constant type \"", type, "\"; expected bool, int, real, string, ints or shape"));
-  return false;
+Constant read_constant(Reader& in, const std::string& name, const json& j, const std::string& path) {
+  Constant c;
+  c.name = name;
+  const std::string type = in.string(in.member(j, path, "type"), child(path, "type"));
+  const json& value = in.member(j, path, "value");
+  if (!in.ok()) return c;
+  if (type == "bool") {
+    c.type = Constant::Type::boolean;
+    c.integer = in.boolean(value, child(path, "value")) ? 1 : 0;
+  } else if (type == "int") {
+    c.type = Constant::Type::integer;
+    c.integer = in.integer(value, child(path, "value"));
+  } else if (type == "real") {
+    c.type = Constant::Type::real;
+    c.real = in.real(value, child(path, "value"));
+  } else {
+    in.fail(child(path, "type"), absl::StrCat("unknown constant type \"", type, "\"; expected bool, int or real"));
+  }
+  if (j.contains("symbol")) c.symbol = in.string(j["symbol"], child(path, "symbol"));
+  return c;
 }
 
-ir::Attributes read_constants(Reader& in, const json& j, const std::string& path) {
-  ir::Attributes out;
+template <typename Fn>
+void for_each_member(Reader& in, const json& j, const std::string& path, Fn fn) {
   if (!j.is_object()) {
     in.fail(path, "expected an object");
-    return out;
+    return;
   }
-  for (auto it = j.begin(); it != j.end() && in.ok(); ++it) {
-    const std::string at = child(path, it.key());
-    const std::string type = in.string(in.member(it.value(), at, "type"), child(at, "type"));
-    const json& value = in.member(it.value(), at, "value");
-    if (in.ok()) out[it.key()] = read_constant_value(in, type, value, child(at, "value"));
-  }
-  return out;
+  for (auto it = j.begin(); it != j.end() && in.ok(); ++it) fn(it.key(), it.value(), child(path, it.key()));
 }
 
 Dispatch read_dispatch(Reader& in, const json& j, const std::string& path) {
@@ -301,11 +319,20 @@ Dispatch read_dispatch(Reader& in, const json& j, const std::string& path) {
   d.kernel = in.string(in.member(j, path, "kernel"), child(path, "kernel"));
   d.variant = in.string(in.member(j, path, "variant"), child(path, "variant"));
   d.node = in.string(in.member(j, path, "node"), child(path, "node"));
-  d.constants = read_constants(in, in.member(j, path, "constants"), child(path, "constants"));
+  for_each_member(in, in.member(j, path, "constants"), child(path, "constants"),
+                  [&](const std::string& name, const json& value, const std::string& at) {
+                    d.constants.push_back(read_constant(in, name, value, at));
+                  });
+  for_each_member(in, in.member(j, path, "step_params"), child(path, "step_params"),
+                  [&](const std::string& name, const json& value, const std::string& at) {
+                    d.step_params.push_back({name, in.slot(value, at)});
+                  });
   d.inputs = read_refs(in, in.member(j, path, "inputs"), child(path, "inputs"));
   d.outputs = read_refs(in, in.member(j, path, "outputs"), child(path, "outputs"));
-  d.work_size = in.shape(in.member(j, path, "work_size"), child(path, "work_size"));
-  d.uniforms = in.strings(in.member(j, path, "uniforms"), child(path, "uniforms"));
+  d.launch = in.shape(in.member(j, path, "launch"), child(path, "launch"));
+  for (int64_t earlier : in.counts(in.member(j, path, "after"), child(path, "after"))) {
+    d.after.push_back(static_cast<int32_t>(earlier));
+  }
   return d;
 }
 
@@ -317,38 +344,51 @@ std::vector<WeightEntry> read_weights(Reader& in, const json& j, const std::stri
     WeightEntry w;
     w.name = in.string(in.member(items[i], at, "name"), child(at, "name"));
     w.dtype = in.dtype(in.member(items[i], at, "dtype"), child(at, "dtype"));
-    w.shape = in.shape(in.member(items[i], at, "shape"), child(at, "shape"));
+    w.shape = in.counts(in.member(items[i], at, "shape"), child(at, "shape"));
     w.bytes = in.count(in.member(items[i], at, "bytes"), child(at, "bytes"));
+    w.chunk = static_cast<int32_t>(in.count(in.member(items[i], at, "chunk"), child(at, "chunk")));
+    w.offset = in.count(in.member(items[i], at, "offset"), child(at, "offset"));
     w.source = in.string(in.member(items[i], at, "source"), child(at, "source"));
     out.push_back(std::move(w));
   }
   return out;
 }
 
-ir::SymbolValues read_symbols(Reader& in, const json& j, const std::string& path) {
-  ir::SymbolValues out;
-  if (!j.is_object()) {
-    in.fail(path, "expected an object");
-    return out;
+// Given slots first; a derived slot's terms name given slots declared
+// before it.
+void read_slots(Reader& in, const json& j, const std::string& path) {
+  const json& items = in.array(j, path);
+  for (size_t i = 0; i < items.size() && in.ok(); ++i) {
+    const std::string at = element(path, i);
+    StepSlot slot;
+    slot.name = in.string(in.member(items[i], at, "name"), child(at, "name"));
+    slot.bound = in.count(in.member(items[i], at, "bound"), child(at, "bound"));
+    if (items[i].is_object() && items[i].contains("terms")) {
+      const json& terms = in.array(items[i]["terms"], child(at, "terms"));
+      for (size_t t = 0; t < terms.size() && in.ok(); ++t) {
+        slot.terms.push_back(in.slot(terms[t], element(child(at, "terms"), t)));
+      }
+      if (in.ok() && slot.terms.empty()) in.fail(child(at, "terms"), "a derived slot sums at least one slot");
+      slot.scale = in.integer(in.member(items[i], at, "scale"), child(at, "scale"));
+      slot.bias = in.integer(in.member(items[i], at, "bias"), child(at, "bias"));
+    }
+    in.program().slots.push_back(std::move(slot));
   }
-  for (auto it = j.begin(); it != j.end() && in.ok(); ++it) {
-    out[it.key()] = in.integer(it.value(), child(path, it.key()));
-    if (out[it.key()] <= 0) in.fail(child(path, it.key()), "expected a positive upper bound");
-  }
-  return out;
 }
 
 Program read_program(Reader& in, const json& j) {
-  Program p;
+  Program& p = in.program();
   const int64_t version = in.integer(in.member(j, "", "version"), "version");
   if (in.ok() && version != kFormatVersion) {
-    in.fail("version", absl::StrCat("this kiln reads Program version ", kFormatVersion, ", got ", version));
+    in.fail("version", absl::StrCat("this kiln reads Program version ", kFormatVersion, ", got ", version,
+                                    "; compile the model again with this kiln"));
   }
   p.alignment = in.count(in.member(j, "", "alignment"), "alignment");
   p.arena_bytes = in.count(in.member(j, "", "arena_bytes"), "arena_bytes");
   p.arena_lower_bound_bytes = in.count(in.member(j, "", "arena_lower_bound_bytes"), "arena_lower_bound_bytes");
   p.state_bytes = in.count(in.member(j, "", "state_bytes"), "state_bytes");
-  p.symbols = read_symbols(in, in.member(j, "", "symbols"), "symbols");
+  read_slots(in, in.member(j, "", "slots"), "slots");
+  p.weight_chunks = in.counts(in.member(j, "", "weight_chunks"), "weight_chunks");
   p.weights = read_weights(in, in.member(j, "", "weights"), "weights");
   p.states = read_bindings(in, in.member(j, "", "states"), "states");
   p.inputs = read_bindings(in, in.member(j, "", "inputs"), "inputs");
@@ -357,7 +397,7 @@ Program read_program(Reader& in, const json& j) {
   for (size_t i = 0; i < dispatches.size() && in.ok(); ++i) {
     p.dispatches.push_back(read_dispatch(in, dispatches[i], element("dispatches", i)));
   }
-  return p;
+  return std::move(p);
 }
 
 // nlohmann's DOM parser, keeping the message of a syntax error instead of
@@ -375,24 +415,30 @@ class DomParser : public nlohmann::detail::json_sax_dom_parser<json> {
 }  // namespace
 
 std::string program_to_json(const Program& p, int indent) {
+  const Writer w(p);
   ordered_json out = {{"version", kFormatVersion},    {"alignment", p.alignment},
                       {"arena_bytes", p.arena_bytes}, {"arena_lower_bound_bytes", p.arena_lower_bound_bytes},
-                      {"state_bytes", p.state_bytes}, {"symbols", ordered_json::object()}};
-  for (const auto& [name, bound] : p.symbols) out["symbols"][name] = bound;
+                      {"state_bytes", p.state_bytes}};
+  ordered_json slots = ordered_json::array();
+  for (const StepSlot& slot : p.slots) slots.push_back(w.slot(slot));
+  out["slots"] = std::move(slots);
+  out["weight_chunks"] = p.weight_chunks;
   ordered_json weights = ordered_json::array();
-  for (const WeightEntry& w : p.weights) {
-    weights.push_back({{"name", w.name},
-                       {"dtype", ir::dtype_name(w.dtype)},
-                       {"shape", shape_to_json(w.shape)},
-                       {"bytes", w.bytes},
-                       {"source", w.source}});
+  for (const WeightEntry& e : p.weights) {
+    weights.push_back({{"name", e.name},
+                       {"dtype", dtype_name(e.dtype)},
+                       {"shape", e.shape},
+                       {"bytes", e.bytes},
+                       {"chunk", e.chunk},
+                       {"offset", e.offset},
+                       {"source", e.source}});
   }
   out["weights"] = std::move(weights);
-  out["states"] = bindings_to_json(p.states);
-  out["inputs"] = bindings_to_json(p.inputs);
-  out["outputs"] = bindings_to_json(p.outputs);
+  out["states"] = w.bindings(p.states);
+  out["inputs"] = w.bindings(p.inputs);
+  out["outputs"] = w.bindings(p.outputs);
   ordered_json dispatches = ordered_json::array();
-  for (const Dispatch& d : p.dispatches) dispatches.push_back(dispatch_to_json(d));
+  for (const Dispatch& d : p.dispatches) dispatches.push_back(w.dispatch(d));
   out["dispatches"] = std::move(dispatches);
   // Replace invalid UTF-8 in names rather than throw.
   return out.dump(indent, ' ', false, ordered_json::error_handler_t::replace);
@@ -411,4 +457,4 @@ absl::StatusOr<Program> program_from_json(std::string_view text) {
   return program;
 }
 
-}  // namespace kiln::passes
+}  // namespace kiln::program

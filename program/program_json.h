@@ -4,9 +4,9 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "passes/program.h"
+#include "program/program.h"
 
-namespace kiln::passes {
+namespace kiln::program {
 
 // The Program's serialised form: what `kiln compile -o` writes and what a
 // plugin's compile entry receives. program_from_json(program_to_json(p))
@@ -15,4 +15,4 @@ namespace kiln::passes {
 std::string program_to_json(const Program& program, int indent = 2);
 absl::StatusOr<Program> program_from_json(std::string_view json);
 
-}  // namespace kiln::passes
+}  // namespace kiln::program

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "program/step.h"
 
 namespace kiln::runtime {
 namespace {
@@ -10,9 +11,11 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
 }
 
-absl::Status upload_weights(const ir::Graph& graph, const passes::Program& program, backends::Executable& exe) {
+// Hands each weight over from the graph's bytes (memory-mapped .npy or
+// safetensors files), which the caller keeps alive.
+absl::Status import_weights(const ir::Graph& graph, const program::Program& program, backends::Weights& weights) {
   for (size_t i = 0; i < program.weights.size(); ++i) {
-    const passes::WeightEntry& entry = program.weights[i];
+    const program::WeightEntry& entry = program.weights[i];
     const ir::Value* value = graph.find_value(entry.name);
     if (value == nullptr || value->weight().bytes == nullptr) {
       return absl::FailedPreconditionError(absl::StrCat("weight '", entry.name, "' has no data"));
@@ -22,9 +25,16 @@ absl::Status upload_weights(const ir::Graph& graph, const passes::Program& progr
       return absl::InvalidArgumentError(absl::StrCat("weight '", entry.name, "' (", data.source, "): holds ",
                                                      data.size, " bytes, the Program expects ", entry.bytes));
     }
-    if (absl::Status s = exe.upload_weight(static_cast<uint32_t>(i), {data.bytes, data.size}); !s.ok()) return s;
+    if (absl::Status s = weights.import(static_cast<uint32_t>(i), {data.bytes, data.size}); !s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+const program::Binding* find(const std::vector<program::Binding>& bindings, const std::string& name) {
+  for (const program::Binding& binding : bindings) {
+    if (binding.name == name) return &binding;
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -32,51 +42,51 @@ absl::Status upload_weights(const ir::Graph& graph, const passes::Program& progr
 absl::StatusOr<GraphRunner> GraphRunner::create(const backends::Backend& backend, ir::Graph& graph,
                                                 passes::CompileOptions options) {
   options.target = backend.capabilities();
-  absl::StatusOr<passes::Program> program = passes::compile(graph, options);
+  absl::StatusOr<program::Program> program = passes::compile(graph, options);
   if (!program.ok()) return program.status();
   absl::StatusOr<backends::Executable> executable = backend.compile(*program);
   if (!executable.ok()) return executable.status();
-  if (absl::Status s = upload_weights(graph, *program, *executable); !s.ok()) return s;
-  return GraphRunner(*std::move(program), *std::move(executable));
-}
-
-const passes::Binding* GraphRunner::find(const std::vector<passes::Binding>& bindings,
-                                         const std::string& name) const {
-  for (const passes::Binding& binding : bindings) {
-    if (binding.name == name) return &binding;
-  }
-  return nullptr;
+  absl::StatusOr<backends::Weights> weights = executable->create_weights();
+  if (!weights.ok()) return weights.status();
+  if (absl::Status s = import_weights(graph, *program, *weights); !s.ok()) return s;
+  absl::StatusOr<backends::State> state = executable->create_state();
+  if (!state.ok()) return state.status();
+  if (absl::Status s = executable->bind(*weights, &*state); !s.ok()) return s;
+  return GraphRunner(*std::move(executable), *std::move(weights), *std::move(state));
 }
 
 absl::Status GraphRunner::set_input(const std::string& name, const HostTensor& tensor) {
-  const passes::Binding* binding = find(program_.inputs, name);
+  const program::Program& program = executable_.program();
+  const program::Binding* binding = find(program.inputs, name);
   if (binding == nullptr) {
     std::vector<std::string> names;
-    for (const passes::Binding& b : program_.inputs) names.push_back(b.name);
+    for (const program::Binding& b : program.inputs) names.push_back(b.name);
     return absl::NotFoundError(absl::StrCat("the graph has no input '", name, "'; its inputs are: ",
                                             absl::StrJoin(names, ", ")));
   }
-  const ir::TensorType expected{binding->ref.dtype, binding->ref.shape};
+  const program::TensorRef& expected = binding->ref;
   auto mismatch = [&](const std::string& why) {
-    return absl::InvalidArgumentError(absl::StrCat("input '", name, "': expected ", expected.to_string(), ", got ",
-                                                   std::string(ir::dtype_name(tensor.dtype)), shape_text(tensor.shape), ": ", why));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input '", name, "': expected ", std::string(program::dtype_name(expected.dtype)),
+        program::shape_string(program, expected.shape), ", got ", std::string(program::dtype_name(tensor.dtype)),
+        shape_text(tensor.shape), ": ", why));
   };
   if (tensor.dtype != expected.dtype) return mismatch("wrong dtype");
   if (tensor.shape.size() != expected.shape.size()) return mismatch("wrong rank");
   for (size_t i = 0; i < tensor.shape.size(); ++i) {
-    const ir::Dim& dim = expected.shape[i];
+    const program::Dim& dim = expected.shape[i];
     const int64_t extent = tensor.shape[i];
     if (dim.is_static()) {
-      if (dim.value() != extent) return mismatch(absl::StrCat("dim ", i, " must be ", dim.value()));
+      if (dim.value != extent) return mismatch(absl::StrCat("dim ", i, " must be ", dim.value));
       continue;
     }
-    const int64_t bound = program_.symbols.at(dim.name());
-    if (extent < 1 || extent > bound) {
-      return mismatch(absl::StrCat(dim.name(), " = ", extent, " is outside [1, ", bound, "]"));
+    const program::StepSlot& slot = program.slots[dim.slot];
+    if (extent < 1 || extent > slot.bound) {
+      return mismatch(absl::StrCat(slot.name, " = ", extent, " is outside [1, ", slot.bound, "]"));
     }
-    auto [it, inserted] = step_.emplace(dim.name(), extent);
+    auto [it, inserted] = step_.emplace(slot.name, extent);
     if (!inserted && it->second != extent) {
-      return mismatch(absl::StrCat(dim.name(), " is already ", it->second, " from another input"));
+      return mismatch(absl::StrCat(slot.name, " is already ", it->second, " from another input"));
     }
   }
   pending_inputs_[name] = tensor;
@@ -84,40 +94,49 @@ absl::Status GraphRunner::set_input(const std::string& name, const HostTensor& t
 }
 
 absl::Status GraphRunner::run(const ir::SymbolValues& extra) {
-  ir::SymbolValues step = step_;
-  for (const auto& [name, value] : extra) step[name] = value;
-  for (const auto& [name, bound] : program_.symbols) step.emplace(name, 0);
-  for (const auto& [name, tensor] : pending_inputs_) {
-    const passes::Binding* binding = find(program_.inputs, name);
-    if (absl::Status s = executable_.write(binding->ref.region, binding->ref.offset, tensor.bytes); !s.ok()) return s;
+  const program::Program& program = executable_.program();
+  ir::SymbolValues symbols = step_;
+  for (const auto& [name, value] : extra) symbols[name] = value;
+  backends::Step step;
+  for (int32_t i = 0; i < program.given_slots(); ++i) {
+    auto it = symbols.find(program.slots[i].name);
+    step.values.push_back(it == symbols.end() ? 0 : it->second);
   }
-  for (const passes::Binding& binding : program_.inputs) {
-    if (!pending_inputs_.contains(binding.name)) {
-      return absl::FailedPreconditionError(absl::StrCat("input '", binding.name, "' was not given"));
+  for (size_t i = 0; i < program.inputs.size(); ++i) {
+    auto it = pending_inputs_.find(program.inputs[i].name);
+    if (it == pending_inputs_.end()) {
+      return absl::FailedPreconditionError(absl::StrCat("input '", program.inputs[i].name, "' was not given"));
     }
+    step.inputs.push_back({static_cast<uint32_t>(i), 0, it->second.bytes.data(), it->second.bytes.size()});
+  }
+  absl::StatusOr<program::StepValues> values = program::evaluate_step(program, step.values);
+  if (!values.ok()) return values.status();
+  std::map<std::string, HostTensor> outputs;
+  for (size_t i = 0; i < program.outputs.size(); ++i) {
+    const program::Binding& binding = program.outputs[i];
+    HostTensor& tensor = outputs[binding.name];
+    tensor.dtype = binding.ref.dtype;
+    for (const program::Dim& dim : binding.ref.shape) tensor.shape.push_back(program::extent(dim, *values));
+    tensor.bytes.resize(program::byte_size(binding.ref, *values));
+  }
+  for (size_t i = 0; i < program.outputs.size(); ++i) {
+    HostTensor& tensor = outputs[program.outputs[i].name];
+    step.outputs.push_back({static_cast<uint32_t>(i), 0, tensor.bytes.data(), tensor.bytes.size()});
   }
   absl::Status status = executable_.run(step);
   pending_inputs_.clear();
   step_.clear();
-  last_step_ = step;
-  return status;
+  if (!status.ok()) return status;
+  outputs_ = std::move(outputs);
+  return absl::OkStatus();
 }
 
-absl::StatusOr<HostTensor> GraphRunner::read_output(const std::string& name) {
-  const passes::Binding* binding = find(program_.outputs, name);
-  if (binding == nullptr) return absl::NotFoundError(absl::StrCat("the graph has no output '", name, "'"));
-  HostTensor tensor;
-  tensor.dtype = binding->ref.dtype;
-  for (const ir::Dim& dim : binding->ref.shape) {
-    absl::StatusOr<int64_t> extent = ir::eval_dim(dim, last_step_);
-    if (!extent.ok()) return extent.status();
-    tensor.shape.push_back(*extent);
+absl::StatusOr<HostTensor> GraphRunner::read_output(const std::string& name) const {
+  auto it = outputs_.find(name);
+  if (it == outputs_.end()) {
+    return absl::NotFoundError(absl::StrCat("the graph has no output '", name, "', or it has not run"));
   }
-  absl::StatusOr<int64_t> bytes = ir::byte_size({tensor.dtype, binding->ref.shape}, last_step_);
-  if (!bytes.ok()) return bytes.status();
-  tensor.bytes.resize(*bytes);
-  if (absl::Status s = executable_.read(binding->ref.region, binding->ref.offset, tensor.bytes); !s.ok()) return s;
-  return tensor;
+  return it->second;
 }
 
 }  // namespace kiln::runtime

@@ -9,7 +9,7 @@
 #include "backends/backend_client.h"
 #include "ir/graph.h"
 #include "passes/compile.h"
-#include "passes/program.h"
+#include "program/program.h"
 
 namespace kiln::runtime {
 
@@ -21,8 +21,9 @@ struct HostTensor {
 };
 
 // Runs one hand-written graph on a backend: compiles it for the backend's
-// capabilities, uploads its weights once, then binds inputs by name, runs,
-// and reads outputs by name. State (a KV cache) persists across runs.
+// capabilities, imports its weights once, then takes inputs by name and
+// runs in one backend call that also reads every output back. State (a KV
+// cache) persists across runs.
 class GraphRunner {
  public:
   // Rewrites `graph` in place (the pipeline runs on it). The weights' bytes
@@ -30,7 +31,7 @@ class GraphRunner {
   static absl::StatusOr<GraphRunner> create(const backends::Backend& backend, ir::Graph& graph,
                                             passes::CompileOptions options = {});
 
-  const passes::Program& program() const { return program_; }
+  const program::Program& program() const { return executable_.program(); }
   backends::Executable& executable() { return executable_; }
 
   // Checks `tensor` against the input's declared type (dtype; static dims
@@ -41,18 +42,19 @@ class GraphRunner {
   // Runs once. `extra` gives symbols no input shape fixes (P, the past
   // length); symbols still unbound are 0.
   absl::Status run(const ir::SymbolValues& extra = {});
-  absl::StatusOr<HostTensor> read_output(const std::string& name);
+  // An output of the last run.
+  absl::StatusOr<HostTensor> read_output(const std::string& name) const;
 
  private:
-  GraphRunner(passes::Program program, backends::Executable executable)
-      : program_(std::move(program)), executable_(std::move(executable)) {}
-  const passes::Binding* find(const std::vector<passes::Binding>& bindings, const std::string& name) const;
+  GraphRunner(backends::Executable executable, backends::Weights weights, backends::State state)
+      : executable_(std::move(executable)), weights_(std::move(weights)), state_(std::move(state)) {}
 
-  passes::Program program_;
   backends::Executable executable_;
-  ir::SymbolValues step_;       // symbols bound by this run's inputs
-  ir::SymbolValues last_step_;  // the values the last run used: output shapes
+  backends::Weights weights_;
+  backends::State state_;
+  ir::SymbolValues step_;  // symbols bound by this run's inputs
   std::map<std::string, HostTensor> pending_inputs_;
+  std::map<std::string, HostTensor> outputs_;  // the last run's
 };
 
 }  // namespace kiln::runtime

@@ -9,7 +9,7 @@
 namespace kiln::runtime {
 namespace {
 
-absl::StatusOr<passes::Program> compile_step(const frontend::ModelConfig& config,
+absl::StatusOr<program::Program> compile_step(const frontend::ModelConfig& config,
                                              const frontend::ModelWeights& weights, frontend::LlamaStep step,
                                              const frontend::LlamaGraphOptions& graph_options,
                                              const passes::Target& target, const ProgramOptions& program_options) {
@@ -20,7 +20,7 @@ absl::StatusOr<passes::Program> compile_step(const frontend::ModelConfig& config
   options.pipeline = program_options.pipeline;
   options.pass_options = program_options.pass_options;
   options.explain = program_options.explain;
-  absl::StatusOr<passes::Program> program = passes::compile(*graph, options);
+  absl::StatusOr<program::Program> program = passes::compile(*graph, options);
   if (!program.ok()) {
     const char* name = step == frontend::LlamaStep::prefill ? "prefill" : "decode";
     return absl::Status(program.status().code(),
@@ -46,16 +46,19 @@ absl::StatusOr<ModelPrograms> compile_model(const frontend::ModelConfig& config,
   absl::StatusOr<int64_t> context = resolve_context(config, options.context);
   if (!context.ok()) return context.status();
   if (options.prefill_chunk < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("--chunk ", options.prefill_chunk, " must be at least 1"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--prefill-chunk ", options.prefill_chunk, " must be at least 1"));
   }
   const frontend::LlamaGraphOptions graph_options{.context = *context,
-                                                  .prefill_tokens = std::min(options.prefill_chunk, *context)};
+                                                  .prefill_tokens = std::min(options.prefill_chunk, *context),
+                                                  .all_logits = options.all_logits,
+                                                  .sampling = options.sampling};
   ModelPrograms programs;
   programs.context = *context;
-  absl::StatusOr<passes::Program> prefill = compile_step(config, weights, frontend::LlamaStep::prefill,
+  absl::StatusOr<program::Program> prefill = compile_step(config, weights, frontend::LlamaStep::prefill,
                                                          graph_options, target, options);
   if (!prefill.ok()) return prefill.status();
-  absl::StatusOr<passes::Program> decode = compile_step(config, weights, frontend::LlamaStep::decode,
+  absl::StatusOr<program::Program> decode = compile_step(config, weights, frontend::LlamaStep::decode,
                                                         graph_options, target, options);
   if (!decode.ok()) return decode.status();
   programs.prefill = *std::move(prefill);

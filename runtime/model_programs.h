@@ -5,9 +5,10 @@
 
 #include "absl/status/statusor.h"
 #include "frontend/model_config.h"
+#include "frontend/llama_builder.h"
 #include "frontend/model_weights.h"
 #include "passes/pass_manager.h"
-#include "passes/program.h"
+#include "program/program.h"
 #include "passes/target.h"
 
 namespace kiln::runtime {
@@ -20,16 +21,18 @@ inline constexpr int64_t kDefaultPrefillChunk = 64;
 struct ProgramOptions {
   int64_t context = 0;  // KV-cache rows; 0: the model's, capped at kDefaultContextCap
   int64_t prefill_chunk = kDefaultPrefillChunk;  // tokens per prefill run (the bound of T)
+  bool all_logits = false;                       // prefill computes every row's logits
+  frontend::SamplingOp sampling;                 // the device sampling op the Programs end in
   std::string pipeline = std::string(passes::kDefaultPipeline);
   passes::PassManagerOptions pass_options;  // --print-after, --timing
   std::ostream* explain = nullptr;          // --explain-fusion output; null: silent
 };
 
-// A session's two Programs. They have equal weight and state tables, so a
-// backend compiles decode sharing prefill's weights and KV cache.
+// A session's two Programs. They have equal weight and state tables, so
+// both executables bind one set of weights and one KV-cache state.
 struct ModelPrograms {
-  passes::Program prefill;  // T tokens (T <= prefill_chunk) at positions [P, P + T)
-  passes::Program decode;   // one token at position P
+  program::Program prefill;  // T tokens (T <= prefill_chunk) at positions [P, P + T)
+  program::Program decode;   // one token at position P
   int64_t context = 0;      // the KV cache's rows
 };
 

@@ -21,23 +21,28 @@ bool more_likely(const Candidate& a, const Candidate& b) {
   return a.logit != b.logit ? a.logit > b.logit : a.id < b.id;
 }
 
-std::vector<Candidate> penalised(std::span<const float> logits, std::span<const int32_t> history,
+// A NaN logit (a broken model) must not break the sort's ordering: it
+// becomes the least likely token.
+double finite_order(float logit) { return std::isnan(logit) ? -std::numeric_limits<double>::infinity() : logit; }
+
+// Applies the repetition penalty to the candidates whose id is among the
+// last repeat_last_n of `history`.
+std::vector<Candidate> penalised(std::vector<Candidate> candidates, std::span<const int32_t> history,
                                  const SamplingOptions& options) {
-  // A NaN logit (a broken model) must not break the sort's ordering: it
-  // becomes the least likely token.
-  std::vector<Candidate> candidates(logits.size());
-  for (size_t i = 0; i < logits.size(); ++i) {
-    const double logit = std::isnan(logits[i]) ? -std::numeric_limits<double>::infinity() : logits[i];
-    candidates[i] = {static_cast<int32_t>(i), logit};
-  }
   if (options.repeat_penalty == 1.0) return candidates;
   const size_t window = std::min(history.size(), static_cast<size_t>(options.repeat_last_n));
   const std::unordered_set<int32_t> recent(history.end() - window, history.end());
-  for (int32_t id : recent) {
-    if (id < 0 || static_cast<size_t>(id) >= candidates.size()) continue;
-    double& logit = candidates[id].logit;
+  for (Candidate& candidate : candidates) {
+    if (!recent.contains(candidate.id)) continue;
+    double& logit = candidate.logit;
     logit = logit > 0 ? logit / options.repeat_penalty : logit * options.repeat_penalty;
   }
+  return candidates;
+}
+
+std::vector<Candidate> all_tokens(std::span<const float> logits) {
+  std::vector<Candidate> candidates(logits.size());
+  for (size_t i = 0; i < logits.size(); ++i) candidates[i] = {static_cast<int32_t>(i), finite_order(logits[i])};
   return candidates;
 }
 
@@ -46,6 +51,21 @@ void keep_top_k(std::vector<Candidate>& candidates, int64_t top_k) {
   const size_t keep = top_k > 0 ? std::min(candidates.size(), static_cast<size_t>(top_k)) : candidates.size();
   std::partial_sort(candidates.begin(), candidates.begin() + keep, candidates.end(), more_likely);
   candidates.resize(keep);
+}
+
+std::vector<TokenProbability> softmax(const std::vector<Candidate>& sorted, double temperature);
+void keep_top_p(std::vector<TokenProbability>& sorted, double top_p);
+
+// Steps 2-5 of the pipeline on penalised candidates.
+std::vector<TokenProbability> distribution_of(std::vector<Candidate> candidates, const SamplingOptions& options) {
+  if (candidates.empty()) return {};
+  if (options.temperature == 0) {
+    return {{std::min_element(candidates.begin(), candidates.end(), more_likely)->id, 1.0}};
+  }
+  keep_top_k(candidates, options.top_k);
+  std::vector<TokenProbability> probabilities = softmax(candidates, options.temperature);
+  keep_top_p(probabilities, options.top_p);
+  return probabilities;
 }
 
 std::vector<TokenProbability> softmax(const std::vector<Candidate>& sorted, double temperature) {
@@ -91,19 +111,27 @@ Sampler::Sampler(const SamplingOptions& options) : options_(options), engine_(op
 
 std::vector<TokenProbability> Sampler::distribution(std::span<const float> logits,
                                                     std::span<const int32_t> history) const {
-  std::vector<Candidate> candidates = penalised(logits, history, options_);
-  if (candidates.empty()) return {};
-  if (options_.temperature == 0) {
-    return {{std::min_element(candidates.begin(), candidates.end(), more_likely)->id, 1.0}};
-  }
-  keep_top_k(candidates, options_.top_k);
-  std::vector<TokenProbability> probabilities = softmax(candidates, options_.temperature);
-  keep_top_p(probabilities, options_.top_p);
-  return probabilities;
+  return distribution_of(penalised(all_tokens(logits), history, options_), options_);
+}
+
+std::vector<TokenProbability> Sampler::candidate_distribution(std::span<const int32_t> ids,
+                                                              std::span<const float> logits,
+                                                              std::span<const int32_t> history) const {
+  std::vector<Candidate> candidates(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) candidates[i] = {ids[i], finite_order(logits[i])};
+  return distribution_of(penalised(std::move(candidates), history, options_), options_);
 }
 
 int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history) {
-  const std::vector<TokenProbability> candidates = distribution(logits, history);
+  return draw(distribution(logits, history));
+}
+
+int32_t Sampler::sample_candidates(std::span<const int32_t> ids, std::span<const float> logits,
+                                   std::span<const int32_t> history) {
+  return draw(candidate_distribution(ids, logits, history));
+}
+
+int32_t Sampler::draw(const std::vector<TokenProbability>& candidates) {
   if (candidates.size() == 1) return candidates.front().id;
   const double u = next_uniform();
   double mass = 0;
@@ -112,6 +140,18 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
     if (u < mass) return candidate.id;
   }
   return candidates.back().id;  // u within rounding of 1
+}
+
+std::vector<int32_t> recent_tokens(std::span<const int32_t> history, int64_t repeat_last_n, int64_t window) {
+  std::vector<int32_t> recent;
+  const size_t last = std::min(history.size(), static_cast<size_t>(std::max<int64_t>(repeat_last_n, 0)));
+  std::unordered_set<int32_t> seen;
+  for (size_t i = 0; i < last && static_cast<int64_t>(recent.size()) < window; ++i) {
+    const int32_t id = history[history.size() - 1 - i];
+    if (seen.insert(id).second) recent.push_back(id);
+  }
+  recent.resize(std::max<int64_t>(window, 0), -1);
+  return recent;
 }
 
 double Sampler::next_uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }

@@ -22,6 +22,11 @@ struct SamplingOptions {
 // Fails naming the option out of range ("--top-p 1.5 must be in (0, 1]").
 absl::Status validate_sampling(const SamplingOptions& options);
 
+// The distinct ids among the last repeat_last_n of `history`, in order of
+// first appearance from the end, padded with -1 to `window` entries: the
+// `recent` input of the device's top_k op.
+std::vector<int32_t> recent_tokens(std::span<const int32_t> history, int64_t repeat_last_n, int64_t window);
+
 // A token and the probability the sampler gives it.
 struct TokenProbability {
   int32_t id;
@@ -47,13 +52,25 @@ class Sampler {
   // `logits` holds one value per vocabulary entry (at least one).
   int32_t sample(std::span<const float> logits, std::span<const int32_t> history);
 
+  // The same draw from candidates a device's top_k op chose (ir/ops.cc):
+  // `ids` and their raw `logits`, at least top_k of them (or every token
+  // when top_k is 0). The penalty and the softmax are computed here in f64
+  // exactly as for full logits, so a seed gives the same tokens either way.
+  int32_t sample_candidates(std::span<const int32_t> ids, std::span<const float> logits,
+                            std::span<const int32_t> history);
+
   // The candidates step 6 draws from, most likely first; for temperature 0
   // the argmax with probability 1.
   std::vector<TokenProbability> distribution(std::span<const float> logits,
                                              std::span<const int32_t> history) const;
+  std::vector<TokenProbability> candidate_distribution(std::span<const int32_t> ids, std::span<const float> logits,
+                                                       std::span<const int32_t> history) const;
+
+  const SamplingOptions& options() const { return options_; }
 
  private:
   double next_uniform();
+  int32_t draw(const std::vector<TokenProbability>& candidates);
 
   SamplingOptions options_;
   std::mt19937_64 engine_;

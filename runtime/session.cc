@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "frontend/llama_builder.h"
+#include "program/step.h"
 #include "runtime/progress_bar.h"
 
 namespace kiln::runtime {
@@ -16,32 +17,33 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-absl::StatusOr<const passes::Binding*> find_binding(const std::vector<passes::Binding>& bindings,
-                                                    std::string_view name, std::string_view program) {
-  for (const passes::Binding& binding : bindings) {
-    if (binding.name == name && binding.ref.region == passes::Region::arena) return &binding;
+// The Program's binding named `name`, checked for its dtype, or -1 when it
+// is optional and absent.
+absl::StatusOr<int32_t> find_binding(const std::vector<program::Binding>& bindings, std::string_view name,
+                                     program::DType dtype, bool required, std::string_view program) {
+  for (size_t i = 0; i < bindings.size(); ++i) {
+    if (bindings[i].name != name) continue;
+    if (bindings[i].ref.dtype != dtype || bindings[i].ref.region != program::Region::arena) {
+      return absl::InternalError(absl::StrCat("the ", std::string(program), " Program's '", std::string(name),
+                                              "' must be a ", std::string(program::dtype_name(dtype)),
+                                              " arena tensor"));
+    }
+    return static_cast<int32_t>(i);
   }
+  if (!required) return -1;
   return absl::InternalError(
-      absl::StrCat("the ", std::string(program), " Program has no arena binding '", std::string(name), "'"));
-}
-
-// Offsets of the graph's token-id input and logits output, as the
-// scheduler placed them.
-absl::Status bind_io(const passes::Program& program, std::string_view name, int64_t& tokens_offset,
-                     int64_t& logits_offset) {
-  absl::StatusOr<const passes::Binding*> tokens = find_binding(program.inputs, frontend::kTokensInput, name);
-  if (!tokens.ok()) return tokens.status();
-  absl::StatusOr<const passes::Binding*> logits = find_binding(program.outputs, frontend::kLogitsOutput, name);
-  if (!logits.ok()) return logits.status();
-  if ((*tokens)->ref.dtype != ir::DType::i32 || (*logits)->ref.dtype != ir::DType::f32) {
-    return absl::InternalError(absl::StrCat("the ", std::string(name), " Program must take i32 tokens and give f32 logits"));
-  }
-  tokens_offset = (*tokens)->ref.offset;
-  logits_offset = (*logits)->ref.offset;
-  return absl::OkStatus();
+      absl::StrCat("the ", std::string(program), " Program has no binding '", std::string(name), "'"));
 }
 
 }  // namespace
+
+frontend::SamplingOp sampling_op(const SamplingOptions& options, int64_t vocab) {
+  frontend::SamplingOp op;
+  op.k = options.temperature == 0 ? 1 : options.top_k > 0 ? std::min(options.top_k, vocab) : vocab;
+  op.penalty = options.repeat_penalty;
+  op.window = options.repeat_penalty == 1.0 ? 0 : std::max<int64_t>(options.repeat_last_n, 1);
+  return op;
+}
 
 absl::StatusOr<std::unique_ptr<Session>> Session::open(const std::string& model_path, const SessionOptions& options) {
   const Clock::time_point start = Clock::now();
@@ -61,53 +63,77 @@ absl::StatusOr<std::unique_ptr<Session>> Session::create(frontend::Model model, 
 }
 
 absl::Status Session::start(const SessionOptions& options) {
-  absl::StatusOr<backends::Backend> backend = backends::Backend::open(options.backend);
+  absl::StatusOr<backends::Backend> backend = backends::Backend::open(options.backend, options.device);
   if (!backend.ok()) return backend.status();
   backend_ = *std::move(backend);
+  sampling_ = options.sampling;
+  ProgramOptions program_options = options.programs;
+  if (sampling_) {
+    if (absl::Status s = validate_sampling(*sampling_); !s.ok()) return s;
+    program_options.sampling = sampling_op(*sampling_, vocab_size());
+  }
   {
     ProgressBar bar("compile", 2, options.show_progress);
     absl::StatusOr<ModelPrograms> programs =
-        compile_model(model_.config, model_.weights, backend_->capabilities(), options.programs);
+        compile_model(model_.config, model_.weights, backend_->capabilities(), program_options);
     if (!programs.ok()) return programs.status();
     programs_ = *std::move(programs);
     bar.advance(1);
     absl::StatusOr<backends::Executable> prefill = backend_->compile(programs_.prefill);
     if (!prefill.ok()) return prefill.status();
     prefill_ = *std::move(prefill);
-    absl::StatusOr<backends::Executable> decode = backend_->compile(programs_.decode, &*prefill_);
+    absl::StatusOr<backends::Executable> decode = backend_->compile(programs_.decode);
     if (!decode.ok()) return decode.status();
     decode_ = *std::move(decode);
   }
-  if (absl::Status s = bind_io(programs_.prefill, "prefill", prefill_io_.tokens_offset, prefill_io_.logits_offset);
-      !s.ok()) {
-    return s;
+  for (auto [program, io, name] : {std::tuple{&programs_.prefill, &prefill_io_, "prefill"},
+                                   std::tuple{&programs_.decode, &decode_io_, "decode"}}) {
+    const bool sampled = sampling_.has_value();
+    absl::StatusOr<int32_t> tokens =
+        find_binding(program->inputs, frontend::kTokensInput, program::DType::i32, true, name);
+    absl::StatusOr<int32_t> recent =
+        find_binding(program->inputs, frontend::kRecentInput, program::DType::i32, false, name);
+    absl::StatusOr<int32_t> logits =
+        find_binding(program->outputs, frontend::kLogitsOutput, program::DType::f32, true, name);
+    absl::StatusOr<int32_t> ids = find_binding(program->outputs, frontend::kIdsOutput, program::DType::i32, sampled, name);
+    absl::StatusOr<int32_t> values =
+        find_binding(program->outputs, frontend::kValuesOutput, program::DType::f32, sampled, name);
+    for (const auto* found : {&tokens, &recent, &logits, &ids, &values}) {
+      if (!found->ok()) return found->status();
+    }
+    *io = {*tokens, *recent, *logits, *ids, *values, 0};
+    const program::TensorRef& ref = program->outputs[*logits].ref;
+    io->logit_rows = program::element_count(ref.shape, program::bound_step(*program)) / vocab_size();
   }
-  if (absl::Status s = bind_io(programs_.decode, "decode", decode_io_.tokens_offset, decode_io_.logits_offset);
-      !s.ok()) {
-    return s;
-  }
-  return upload_weights(options.show_progress);
+  absl::StatusOr<backends::Weights> weights = prefill_->create_weights();
+  if (!weights.ok()) return weights.status();
+  weights_ = *std::move(weights);
+  if (absl::Status s = import_weights(options.show_progress); !s.ok()) return s;
+  absl::StatusOr<backends::State> state = prefill_->create_state();
+  if (!state.ok()) return state.status();
+  state_ = *std::move(state);
+  if (absl::Status s = prefill_->bind(*weights_, &*state_); !s.ok()) return s;
+  return decode_->bind(*weights_, &*state_);
 }
 
-// Copies each weight of the Program's table straight from the mapped file:
-// the host never holds a second copy.
-absl::Status Session::upload_weights(bool show_progress) {
+// Hands each weight of the Program's table over straight from the mapped
+// file: the cpu plugin reads it there, a GPU plugin streams it to the
+// device; the host never holds a second copy.
+absl::Status Session::import_weights(bool show_progress) {
   std::map<std::string, const frontend::TensorData*, std::less<>> by_name;
   for (const frontend::TensorData* tensor : model_.weights.all()) by_name[tensor->name] = tensor;
   int64_t total = 0;
-  for (const passes::WeightEntry& entry : programs_.prefill.weights) total += entry.bytes;
-  ProgressBar bar("upload", total, show_progress, /*unit_bytes=*/true);
+  for (const program::WeightEntry& entry : programs_.prefill.weights) total += entry.bytes;
+  ProgressBar bar("weights", total, show_progress, /*unit_bytes=*/true);
   for (size_t i = 0; i < programs_.prefill.weights.size(); ++i) {
-    const passes::WeightEntry& entry = programs_.prefill.weights[i];
+    const program::WeightEntry& entry = programs_.prefill.weights[i];
     const auto it = by_name.find(entry.name);
     if (it == by_name.end() || static_cast<int64_t>(it->second->bytes) != entry.bytes) {
       return absl::InternalError(absl::StrCat("weight '", entry.name, "' of the Program (", entry.bytes,
                                               " bytes) is not a tensor of ", model_.path, " of that size"));
     }
     const frontend::TensorData& tensor = *it->second;
-    if (absl::Status s = prefill_->upload_weight(static_cast<uint32_t>(i), {tensor.data, tensor.bytes}); !s.ok()) {
-      return s;
-    }
+    if (absl::Status s = weights_->import(static_cast<uint32_t>(i), {tensor.data, tensor.bytes}); !s.ok()) return s;
     bar.advance(entry.bytes);
   }
   return absl::OkStatus();
@@ -121,9 +147,16 @@ absl::StatusOr<const frontend::Tokenizer*> Session::tokenizer() const {
   return &*model_.tokenizer;
 }
 
-int64_t Session::prefill_chunk() const { return programs_.prefill.symbols.at("T"); }
+int64_t Session::prefill_chunk() const {
+  const program::Program& prefill = programs_.prefill;
+  return prefill.slots[prefill.find_slot("T")].bound;
+}
 
-absl::StatusOr<std::vector<float>> Session::feed(std::span<const int32_t> tokens, LogitRows rows) {
+bool Session::samples_on_device(const SamplingOptions& options) const {
+  return sampling_.has_value() && sampling_op(options, vocab_size()) == sampling_op(*sampling_, vocab_size());
+}
+
+absl::Status Session::check_feed(std::span<const int32_t> tokens) const {
   if (tokens.empty()) return absl::InvalidArgumentError("no tokens to feed");
   for (int32_t id : tokens) {
     if (id < 0 || id >= vocab_size()) {
@@ -132,59 +165,95 @@ absl::StatusOr<std::vector<float>> Session::feed(std::span<const int32_t> tokens
     }
   }
   const int64_t count = static_cast<int64_t>(tokens.size());
-  if (position_ + count > context()) {
+  if (count > context() - position_) {
     return absl::OutOfRangeError(absl::StrCat(count, " tokens at position ", position_,
                                               " exceed the context of ", context(), " tokens"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<float>> Session::feed(std::span<const int32_t> tokens, LogitRows rows) {
+  if (absl::Status s = check_feed(tokens); !s.ok()) return s;
+  if (rows == LogitRows::all && tokens.size() > 1 && prefill_io_.logit_rows == 1) {
+    return absl::FailedPreconditionError(
+        "this session computes the logits of the last row only; open it with all_logits for every row's");
   }
   std::vector<float> logits;
   for (size_t begin = 0; begin < tokens.size();) {
     const size_t left = tokens.size() - begin;
-    const bool decode = left == 1;
-    const size_t size = decode ? 1 : std::min<size_t>(left, prefill_chunk());
+    const size_t size = left == 1 ? 1 : std::min<size_t>(left, prefill_chunk());
     const bool last_chunk = begin + size == tokens.size();
-    if (absl::Status s = run_step(tokens.subspan(begin, size), decode, rows == LogitRows::all,
-                                  rows == LogitRows::last && last_chunk, logits);
-        !s.ok()) {
-      return s;
-    }
+    const Read read = rows == LogitRows::all ? Read::all_logits : last_chunk ? Read::last_logits : Read::nothing;
+    if (absl::Status s = run_step(tokens.subspan(begin, size), read, {}, logits, nullptr); !s.ok()) return s;
     begin += size;
   }
   return logits;
 }
 
-// One run: write the ids, run with {T, P}, read back the rows asked for
-// (all of them, or only the last), then advance the position.
-absl::Status Session::run_step(std::span<const int32_t> tokens, bool decode, bool read_all, bool read_last,
-                               std::vector<float>& out_logits) {
-  backends::Executable& executable = decode ? *decode_ : *prefill_;
-  const Io& io = decode ? decode_io_ : prefill_io_;
-  const passes::Program& program = decode ? programs_.decode : programs_.prefill;
-  const auto* id_bytes = reinterpret_cast<const uint8_t*>(tokens.data());
-  if (absl::Status s = executable.write(passes::Region::arena, io.tokens_offset, {id_bytes, tokens.size_bytes()});
-      !s.ok()) {
-    return s;
-  }
-  const int64_t count = static_cast<int64_t>(tokens.size());
-  ir::SymbolValues step;
-  for (const auto& [symbol, bound] : program.symbols) {
-    if (symbol != "T" && symbol != "P") {
-      return absl::InternalError(absl::StrCat("the Program reads an unknown step symbol '", symbol, "'"));
-    }
-    step[symbol] = symbol == "T" ? count : position_;
-  }
-  if (absl::Status s = executable.run(step); !s.ok()) return s;
-  const int64_t row_bytes = vocab_size() * static_cast<int64_t>(sizeof(float));
-  const int64_t first_row = read_all ? 0 : count - 1;
-  if (read_all || read_last) {
-    const size_t old_size = out_logits.size();
-    out_logits.resize(old_size + (count - first_row) * vocab_size());
-    auto* out = reinterpret_cast<uint8_t*>(out_logits.data() + old_size);
-    if (absl::Status s = executable.read(passes::Region::arena, io.logits_offset + first_row * row_bytes,
-                                         {out, static_cast<size_t>((count - first_row) * row_bytes)});
+absl::StatusOr<Candidates> Session::feed_and_sample(std::span<const int32_t> tokens,
+                                                    std::span<const int32_t> history) {
+  if (!sampling_) return absl::FailedPreconditionError("this session was opened without device sampling");
+  if (absl::Status s = check_feed(tokens); !s.ok()) return s;
+  const frontend::SamplingOp op = sampling_op(*sampling_, vocab_size());
+  const std::vector<int32_t> recent = recent_tokens(history, sampling_->repeat_last_n, op.window);
+  std::vector<float> unused;
+  Candidates candidates;
+  for (size_t begin = 0; begin < tokens.size();) {
+    const size_t left = tokens.size() - begin;
+    const size_t size = left == 1 ? 1 : std::min<size_t>(left, prefill_chunk());
+    const bool last_chunk = begin + size == tokens.size();
+    if (absl::Status s = run_step(tokens.subspan(begin, size), last_chunk ? Read::candidates : Read::nothing, recent,
+                                  unused, &candidates);
         !s.ok()) {
       return s;
     }
+    begin += size;
   }
+  return candidates;
+}
+
+// One backend call: the ids (and the recent ids) in, the step values {T, P},
+// and out what `read` asks for; then the position advances.
+absl::Status Session::run_step(std::span<const int32_t> tokens, Read read, std::span<const int32_t> recent,
+                               std::vector<float>& out_logits, Candidates* out_candidates) {
+  const bool decode = tokens.size() == 1;
+  backends::Executable& executable = decode ? *decode_ : *prefill_;
+  const Io& io = decode ? decode_io_ : prefill_io_;
+  const program::Program& program = executable.program();
+  const int64_t count = static_cast<int64_t>(tokens.size());
+  backends::Step step;
+  for (int32_t i = 0; i < program.given_slots(); ++i) {
+    const std::string& name = program.slots[i].name;
+    if (name != "T" && name != "P") {
+      return absl::InternalError(absl::StrCat("the Program reads an unknown step value '", name, "'"));
+    }
+    step.values.push_back(name == "T" ? count : position_);
+  }
+  step.inputs.push_back({static_cast<uint32_t>(io.tokens), 0, tokens.data(), tokens.size_bytes()});
+  if (io.recent >= 0) {
+    step.inputs.push_back({static_cast<uint32_t>(io.recent), 0, recent.data(), recent.size_bytes()});
+  }
+  const int64_t row_bytes = vocab_size() * static_cast<int64_t>(sizeof(float));
+  if (read == Read::last_logits || read == Read::all_logits) {
+    // The logits output holds one row per token fed, or the last row alone.
+    const int64_t rows = io.logit_rows == 1 ? 1 : count;
+    const int64_t first = read == Read::all_logits ? 0 : rows - 1;
+    const size_t old_size = out_logits.size();
+    out_logits.resize(old_size + (rows - first) * vocab_size());
+    step.outputs.push_back({static_cast<uint32_t>(io.logits), static_cast<uint64_t>(first * row_bytes),
+                            out_logits.data() + old_size, static_cast<uint64_t>((rows - first) * row_bytes)});
+  }
+  if (read == Read::candidates) {
+    const int64_t k = sampling_op(*sampling_, vocab_size()).k;
+    out_candidates->ids.resize(k);
+    step.outputs.push_back({static_cast<uint32_t>(io.ids), 0, out_candidates->ids.data(), k * sizeof(int32_t)});
+    // Greedy needs the id alone: 4 bytes back per token.
+    if (k > 1) {
+      out_candidates->logits.resize(k);
+      step.outputs.push_back({static_cast<uint32_t>(io.values), 0, out_candidates->logits.data(), k * sizeof(float)});
+    }
+  }
+  if (absl::Status s = executable.run(step); !s.ok()) return s;
   position_ += count;
   return absl::OkStatus();
 }

@@ -13,12 +13,34 @@
 namespace kiln::cli {
 namespace {
 
-std::string describe(const backends::PluginInfo& plugin) {
-  if (!plugin.available()) return absl::StrFormat("unavailable: %s", plugin.unavailable_reason);
-  const passes::Target& t = plugin.target;
-  return absl::StrFormat("%s\n      f16 %s, subgroup size %d, shared memory %d bytes, max buffer %s",
-                         plugin.device_name, t.has_f16 ? "yes" : "no", t.subgroup_size, t.shared_memory_bytes,
-                         t.max_buffer_bytes == 0 ? "unlimited" : absl::StrFormat("%d bytes", t.max_buffer_bytes));
+const char* device_type(uint32_t type) {
+  switch (type) {
+    case KILN_DEVICE_CPU: return "cpu";
+    case KILN_DEVICE_DISCRETE_GPU: return "discrete gpu";
+    case KILN_DEVICE_INTEGRATED_GPU: return "integrated gpu";
+    case KILN_DEVICE_VIRTUAL_GPU: return "virtual gpu";
+    default: return "other";
+  }
+}
+
+std::string mib(uint64_t bytes) { return absl::StrFormat("%.0f MiB", static_cast<double>(bytes) / (1 << 20)); }
+
+// One device, as probe reported it (no context was created).
+std::string describe(size_t index, const backends::DeviceInfo& device) {
+  const kiln_capabilities& c = device.caps;
+  const std::string subgroups = c.subgroup_size_min == 0 ? "none"
+                                : c.subgroup_size_min == c.subgroup_size_max
+                                    ? absl::StrCat(c.subgroup_size_min)
+                                    : absl::StrCat(c.subgroup_size_min, "-", c.subgroup_size_max);
+  return absl::StrFormat(
+      "  [%d] %s (%s; %s)\n"
+      "      memory %s, compute units %d, largest buffer %s, workgroup <= %d, shared memory %d bytes,\n"
+      "      push constants %d bytes, offset alignment %d, subgroups %s, f16 storage %s, f16 math %s, bf16 %s,\n"
+      "      cooperative matrix %s, timestamps %s\n",
+      index, device.name, device_type(c.device_type), c.driver, mib(c.device_memory_bytes), c.compute_units,
+      mib(c.max_buffer_bytes), c.max_workgroup_size, c.shared_memory_bytes, c.push_constant_bytes,
+      c.storage_offset_alignment, subgroups, c.f16_storage ? "yes" : "no", c.f16_arithmetic ? "yes" : "no",
+      c.bf16 ? "yes" : "no", c.cooperative_matrix ? "yes" : "no", c.timestamps ? "yes" : "no");
 }
 
 absl::Status list_backends(const ArgParser& args) {
@@ -28,7 +50,12 @@ absl::Status list_backends(const ArgParser& args) {
         absl::StrCat("no backend plugins found; searched: ", absl::StrJoin(registry.searched(), ":")));
   }
   for (const backends::PluginInfo& plugin : registry.plugins()) {
-    std::cout << absl::StrFormat("%-8s %s\n", plugin.name, describe(plugin));
+    if (!plugin.available()) {
+      std::cout << absl::StrFormat("%-8s unavailable: %s\n", plugin.name, plugin.unavailable_reason);
+    } else {
+      std::cout << plugin.name << "\n";
+      for (size_t i = 0; i < plugin.devices.size(); ++i) std::cout << describe(i, plugin.devices[i]);
+    }
     if (args.has("verbose")) std::cout << "      file " << plugin.path << "\n";
   }
   if (args.has("verbose")) std::cout << "searched: " << absl::StrJoin(registry.searched(), ":") << "\n";
@@ -39,9 +66,10 @@ absl::Status list_backends(const ArgParser& args) {
 
 int backends_command(std::span<char*> argv) {
   ArgParser args("backends", "[--verbose]",
-                 "Lists the backend plugins kiln finds, each with its device and capabilities,\n"
-                 "or the reason it is unavailable. Plugins are searched in KILN_PLUGIN_PATH, next\n"
-                 "to the kiln binary and in the install prefix.");
+                 "Lists the backend plugins kiln finds, each with its devices and their\n"
+                 "capabilities (probed without creating a device), or the reason it is\n"
+                 "unavailable. Plugins are searched in KILN_PLUGIN_PATH, next to the kiln binary\n"
+                 "and in the install prefix.");
   args.flag("verbose", "v", "also print each plugin's file and the directories searched");
   return command_main(args, argv, list_backends);
 }

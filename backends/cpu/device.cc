@@ -32,21 +32,33 @@ uint64_t physical_memory_bytes() {
   return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
 }
 
-}  // namespace
-
-Device open_device() {
+std::string device_name() {
   const int threads = kernels::cpu::parallel_threads();
-  return Device{absl::StrCat(cpu_model(), " (", threads, threads == 1 ? " thread)" : " threads)")};
+  return absl::StrCat(cpu_model(), " (", threads, threads == 1 ? " thread)" : " threads)");
 }
 
-kiln_capabilities capabilities(const Device& device) {
+}  // namespace
+
+Device open_device(const kiln_device_options&) {
+  Device device{device_name(), {}};
+  device.counters.struct_size = sizeof device.counters;
+  return device;
+}
+
+kiln_capabilities capabilities() {
   kiln_capabilities caps{};
   caps.struct_size = sizeof caps;
-  std::strncpy(caps.device_name, device.name.c_str(), sizeof caps.device_name - 1);
-  caps.has_f16 = 1;
-  caps.subgroup_size = 0;
-  caps.shared_memory_bytes = 0;
+  std::strncpy(caps.device_name, device_name().c_str(), sizeof caps.device_name - 1);
+  std::strncpy(caps.driver, "kiln cpu reference kernels", sizeof caps.driver - 1);
+  caps.device_type = KILN_DEVICE_CPU;
+  caps.compute_units = static_cast<uint32_t>(kernels::cpu::parallel_threads());
+  caps.device_memory_bytes = physical_memory_bytes();
   caps.max_buffer_bytes = physical_memory_bytes();
+  caps.max_workgroup_size = 1;
+  caps.storage_offset_alignment = 1;
+  caps.f16_storage = 1;
+  caps.f16_arithmetic = 1;
+  caps.bf16 = 1;
   return caps;
 }
 

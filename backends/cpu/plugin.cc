@@ -1,177 +1,176 @@
 // The cpu plugin's ABI surface: the exported entry point and its table.
-// Every entry turns absl::Status and exceptions into kiln_error; nothing but
-// C types crosses.
+// Every entry runs inside support::guarded, so absl::Status and exceptions
+// become a kiln_error and nothing but C types crosses.
 
-#include <cstring>
-#include <exception>
 #include <memory>
-#include <new>
-#include <string>
 
-#include "absl/status/status.h"
 #include "backends/backend.h"
 #include "backends/cpu/compile.h"
 #include "backends/cpu/device.h"
 #include "backends/cpu/executable.h"
+#include "backends/support/guard.h"
+#include "backends/support/program_checks.h"
 
 struct kiln_device {
   kiln::backends::cpu::Device device;
 };
 
 struct kiln_executable {
+  kiln_device* device;
   std::unique_ptr<kiln::backends::cpu::Executable> executable;
+};
+
+struct kiln_weights {
+  std::unique_ptr<kiln::backends::cpu::Weights> weights;
+};
+
+struct kiln_state {
+  std::unique_ptr<kiln::backends::cpu::State> state;
 };
 
 namespace kiln::backends::cpu {
 namespace {
 
-// absl codes that kiln_error has no value for map to their nearest.
-int32_t error_code(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kFailedPrecondition:
-      return KILN_ERROR_INVALID_ARGUMENT;
-    case absl::StatusCode::kNotFound: return KILN_ERROR_NOT_FOUND;
-    case absl::StatusCode::kOutOfRange: return KILN_ERROR_OUT_OF_RANGE;
-    case absl::StatusCode::kUnimplemented: return KILN_ERROR_UNIMPLEMENTED;
-    case absl::StatusCode::kUnavailable: return KILN_ERROR_UNAVAILABLE;
-    case absl::StatusCode::kResourceExhausted: return KILN_ERROR_RESOURCE_EXHAUSTED;
-    default: return KILN_ERROR_INTERNAL;
-  }
-}
+using support::guarded;
+using support::require;
 
-int32_t fail(kiln_error* error, int32_t code, const std::string& message) {
-  if (error != nullptr) {
-    error->code = code;
-    const size_t length = std::min(message.size(), sizeof error->message - 1);
-    std::memcpy(error->message, message.data(), length);
-    error->message[length] = '\0';
-  }
-  return code;
-}
-
-int32_t report(const absl::Status& status, kiln_error* error) {
-  if (status.ok()) return KILN_OK;
-  return fail(error, error_code(status.code()), std::string(status.message()));
-}
-
-// Runs an entry's body; an escaping exception becomes an error, never a
-// crash across the C boundary.
-template <typename Body>
-int32_t guarded(kiln_error* error, Body body) {
-  try {
-    return report(body(), error);
-  } catch (const std::bad_alloc&) {
-    return fail(error, KILN_ERROR_RESOURCE_EXHAUSTED, "out of host memory");
-  } catch (const std::exception& e) {
-    return fail(error, KILN_ERROR_INTERNAL, std::string("internal error: ") + e.what());
-  } catch (...) {
-    return fail(error, KILN_ERROR_INTERNAL, "internal error: unknown exception");
-  }
-}
-
-absl::Status require(bool present, const char* what) {
-  return present ? absl::OkStatus() : absl::InvalidArgumentError(std::string(what) + " is null");
-}
-
-// Copies the fields of `full` that fit in the caller's struct, whose
-// struct_size says how many it has.
-template <typename Struct>
-void copy_fitting(const Struct& full, Struct* out) {
-  const uint32_t size = out->struct_size;
-  std::memcpy(out, &full, std::min<size_t>(size, sizeof full));
-  out->struct_size = size;
-}
-
-int32_t create_device(kiln_device** out_device, kiln_capabilities* out_caps, kiln_error* error) {
+int32_t probe(kiln_capabilities* out_devices, uint32_t capacity, uint32_t* out_count, kiln_error* error) {
   return guarded(error, [&] {
-    if (absl::Status s = require(out_device != nullptr && out_caps != nullptr, "out_device or out_caps"); !s.ok()) {
+    if (absl::Status s = require(out_count != nullptr && (out_devices != nullptr || capacity == 0), "out_devices");
+        !s.ok()) {
       return s;
     }
+    *out_count = 1;
+    if (capacity > 0) support::copy_fitting(capabilities(), out_devices);
+    return absl::OkStatus();
+  });
+}
+
+int32_t create_device(uint32_t index, const kiln_device_options* options, kiln_device** out_device,
+                      kiln_error* error) {
+  return guarded(error, [&] {
+    if (absl::Status s = require(out_device != nullptr, "out_device"); !s.ok()) return s;
     *out_device = nullptr;
-    auto device = std::make_unique<kiln_device>(kiln_device{open_device()});
-    copy_fitting(capabilities(device->device), out_caps);
-    *out_device = device.release();
+    if (index != 0) return absl::OutOfRangeError("the cpu plugin has one device, index 0");
+    *out_device = new kiln_device{open_device(support::read_options(options))};
     return absl::OkStatus();
   });
 }
 
 void destroy_device(kiln_device* device) { delete device; }
 
-int32_t compile_program(kiln_device* device, const char* program_json, size_t length, kiln_executable* share_with,
+void get_counters(const kiln_device* device, kiln_counters* out_counters) {
+  if (device == nullptr || out_counters == nullptr) return;
+  support::copy_fitting(device->device.counters, out_counters);
+}
+
+int32_t compile_program(kiln_device* device, const char* program_json, size_t length,
                         kiln_executable** out_executable, kiln_error* error) {
   return guarded(error, [&] {
-    const bool present = device != nullptr && out_executable != nullptr && (program_json != nullptr || length == 0);
-    if (absl::Status s = require(present, "device, program_json or out_executable"); !s.ok()) return s;
+    if (absl::Status s = require(device != nullptr && out_executable != nullptr, "device or out_executable"); !s.ok()) {
+      return s;
+    }
     *out_executable = nullptr;
-    absl::StatusOr<std::unique_ptr<Executable>> executable =
-        compile(std::string_view(program_json, length), share_with ? share_with->executable.get() : nullptr);
+    absl::StatusOr<std::unique_ptr<Executable>> executable = compile(device->device, program_json, length);
     if (!executable.ok()) return executable.status();
-    *out_executable = new kiln_executable{*std::move(executable)};
+    *out_executable = new kiln_executable{device, *std::move(executable)};
     return absl::OkStatus();
   });
 }
 
 void destroy_executable(kiln_executable* executable) { delete executable; }
 
-int32_t upload_weight(kiln_executable* executable, uint32_t index, const void* data, uint64_t bytes,
-                      kiln_error* error) {
+int32_t create_weights(kiln_executable* executable, kiln_weights** out_weights, kiln_error* error) {
   return guarded(error, [&] {
-    if (absl::Status s = require(executable != nullptr, "executable"); !s.ok()) return s;
-    return executable->executable->upload_weight(index, data, bytes);
-  });
-}
-
-int32_t write_region(kiln_executable* executable, int32_t region, uint64_t offset, const void* data, uint64_t bytes,
-                     kiln_error* error) {
-  return guarded(error, [&] {
-    if (absl::Status s = require(executable != nullptr && (data != nullptr || bytes == 0), "executable or data");
+    if (absl::Status s = require(executable != nullptr && out_weights != nullptr, "executable or out_weights");
         !s.ok()) {
       return s;
     }
-    return executable->executable->write(region, offset, data, bytes);
+    *out_weights = new kiln_weights{make_weights(*executable->executable)};
+    return absl::OkStatus();
   });
 }
 
-int32_t read_region(kiln_executable* executable, int32_t region, uint64_t offset, void* out_data, uint64_t bytes,
-                    kiln_error* error) {
+// In place: the pointer is kept, the bytes are never copied.
+int32_t import_weight(kiln_weights* weights, uint32_t index, const void* data, uint64_t bytes, kiln_error* error) {
   return guarded(error, [&] {
-    if (absl::Status s = require(executable != nullptr && (out_data != nullptr || bytes == 0), "executable or out_data");
+    if (absl::Status s = require(weights != nullptr, "weights"); !s.ok()) return s;
+    Weights& w = *weights->weights;
+    if (absl::Status s = support::check_import(w.made_for, index, data, bytes); !s.ok()) return s;
+    w.data[index] = static_cast<const uint8_t*>(data);
+    return absl::OkStatus();
+  });
+}
+
+void destroy_weights(kiln_weights* weights) { delete weights; }
+
+int32_t create_state(kiln_executable* executable, kiln_state** out_state, kiln_error* error) {
+  return guarded(error, [&] {
+    if (absl::Status s = require(executable != nullptr && out_state != nullptr, "executable or out_state"); !s.ok()) {
+      return s;
+    }
+    absl::StatusOr<std::unique_ptr<State>> state = make_state(executable->device->device, *executable->executable);
+    if (!state.ok()) return state.status();
+    *out_state = new kiln_state{*std::move(state)};
+    return absl::OkStatus();
+  });
+}
+
+int32_t read_state(kiln_state* state, uint64_t offset, void* out_data, uint64_t bytes, kiln_error* error) {
+  return guarded(error, [&] {
+    if (absl::Status s = require(state != nullptr && (out_data != nullptr || bytes == 0), "state or out_data");
         !s.ok()) {
       return s;
     }
-    return executable->executable->read(region, offset, out_data, bytes);
+    const State& s = *state->state;
+    if (absl::Status check = support::check_state_range(s.made_for, offset, bytes); !check.ok()) return check;
+    if (bytes > 0) std::memcpy(out_data, s.buffer.data() + offset, bytes);
+    return absl::OkStatus();
   });
 }
 
-int32_t run(kiln_executable* executable, const kiln_uniform* uniforms, size_t count, kiln_error* error) {
+void destroy_state(kiln_state* state) { delete state; }
+
+int32_t bind(kiln_executable* executable, kiln_weights* weights, kiln_state* state, kiln_error* error) {
   return guarded(error, [&] {
-    if (absl::Status s = require(executable != nullptr && (uniforms != nullptr || count == 0), "executable or uniforms");
-        !s.ok()) {
+    if (absl::Status s = require(executable != nullptr && weights != nullptr, "executable or weights"); !s.ok()) {
       return s;
     }
-    return executable->executable->run(std::span<const kiln_uniform>(uniforms, count));
+    return executable->executable->bind(*weights->weights, state != nullptr ? state->state.get() : nullptr);
   });
 }
 
-void get_counters(const kiln_executable* executable, kiln_counters* out_counters) {
-  if (executable == nullptr || out_counters == nullptr) return;
-  copy_fitting(executable->executable->counters(), out_counters);
+int32_t run(kiln_executable* executable, const kiln_step* step, kiln_error* error) {
+  return guarded(error, [&] {
+    if (absl::Status s = require(executable != nullptr && step != nullptr, "executable or step"); !s.ok()) return s;
+    return executable->executable->run(*step);
+  });
+}
+
+// The cpu plugin has no device timer: profiling is a GPU plugin's.
+int32_t get_profile(kiln_executable*, kiln_profile_entry*, uint32_t, uint32_t*, kiln_error* error) {
+  return support::fail(error, KILN_ERROR_FAILED_PRECONDITION, "the cpu plugin does not profile dispatches");
 }
 
 constexpr kiln_backend_api kApi = {
     .abi_version = KILN_BACKEND_ABI_VERSION,
     .struct_size = sizeof(kiln_backend_api),
     .name = "cpu",
+    .probe = probe,
     .create_device = create_device,
     .destroy_device = destroy_device,
+    .get_counters = get_counters,
     .compile = compile_program,
     .destroy_executable = destroy_executable,
-    .upload_weight = upload_weight,
-    .write = write_region,
-    .read = read_region,
+    .create_weights = create_weights,
+    .import_weight = import_weight,
+    .destroy_weights = destroy_weights,
+    .create_state = create_state,
+    .read_state = read_state,
+    .destroy_state = destroy_state,
+    .bind = bind,
     .run = run,
-    .get_counters = get_counters,
+    .get_profile = get_profile,
 };
 
 }  // namespace

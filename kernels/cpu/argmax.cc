@@ -19,7 +19,7 @@ absl::Status run_argmax(const KernelArgs& args) {
   std::vector<int64_t> out_shape(x.shape.begin(), x.shape.end() - 1);
   if (out_shape.empty()) out_shape.push_back(1);
   if (absl::Status s = expect_shape(args, "output 0", y, out_shape); !s.ok()) return s;
-  if (y.dtype != ir::DType::i32) return kernel_error(args, "the result must be i32");
+  if (y.dtype != program::DType::i32) return kernel_error(args, "the result must be i32");
   const int64_t d = row_length(x);
   for (int64_t row = 0; row < row_count(x); ++row) {
     int32_t best = 0;

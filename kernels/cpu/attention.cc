@@ -34,7 +34,7 @@ absl::StatusOr<AttentionDims> attention_dims(const KernelArgs& args) {
                                            dims_string(q.shape), ", k ", dims_string(k.shape), ", v ",
                                            dims_string(v.shape)));
   }
-  AttentionDims d{q.dim(0), q.dim(1), k.dim(1), q.dim(2), args.step_value("P"), bool_constant(args, "causal"),
+  AttentionDims d{q.dim(0), q.dim(1), k.dim(1), q.dim(2), args.param("past"), bool_constant(args, "causal"),
                   real_constant(args, "scale")};
   if (k.dim(2) != d.head_dim || d.kv_heads == 0 || d.q_heads % d.kv_heads != 0) {
     return kernel_error(args, absl::StrCat("k ", dims_string(k.shape), " does not match q ", dims_string(q.shape),

@@ -53,7 +53,7 @@ absl::Status run_concat(const KernelArgs& args) {
   if (absl::Status s = check_operands(args, axis); !s.ok()) return s;
   const TensorView& out = args.outputs[0];
   const int64_t outer = extent(out.shape, 0, axis);
-  const int64_t element_bytes = ir::dtype_bytes(out.dtype, 1);
+  const int64_t element_bytes = program::dtype_bytes(out.dtype, 1);
   const int64_t out_row = extent(out.shape, axis, rank) * element_bytes;
   int64_t column = 0;  // bytes into each result row where the operand starts
   for (const TensorView& in : args.inputs) {

@@ -1,25 +1,22 @@
 #include "kernels/cpu/constants.h"
 
 namespace kiln::kernels::cpu {
+namespace {
 
-int64_t int_constant(const KernelArgs& args, const std::string& name) {
-  return std::get<int64_t>(args.dispatch.constants.at(name));
+const program::Constant& constant(const KernelArgs& args, const std::string& name) {
+  return *args.dispatch.find_constant(name);
 }
 
-double real_constant(const KernelArgs& args, const std::string& name) {
-  return std::get<double>(args.dispatch.constants.at(name));
-}
+}  // namespace
 
-bool bool_constant(const KernelArgs& args, const std::string& name) {
-  return std::get<bool>(args.dispatch.constants.at(name));
-}
+int64_t int_constant(const KernelArgs& args, const std::string& name) { return constant(args, name).integer; }
 
-const std::string& string_constant(const KernelArgs& args, const std::string& name) {
-  return std::get<std::string>(args.dispatch.constants.at(name));
-}
+double real_constant(const KernelArgs& args, const std::string& name) { return constant(args, name).real; }
 
-const std::vector<int64_t>& ints_constant(const KernelArgs& args, const std::string& name) {
-  return std::get<std::vector<int64_t>>(args.dispatch.constants.at(name));
+bool bool_constant(const KernelArgs& args, const std::string& name) { return constant(args, name).integer != 0; }
+
+const std::string& enum_constant(const KernelArgs& args, const std::string& name) {
+  return constant(args, name).symbol;
 }
 
 }  // namespace kiln::kernels::cpu

@@ -8,14 +8,14 @@
 
 namespace kiln::kernels::cpu {
 
-// A dispatch's constants, typed. The plugin's compile step guarantees that
-// every attribute of the op's schema is present with the schema's type
-// (defaults filled in), so a kernel reads them without checks; a kernel
-// called directly must be given the same.
+// A dispatch's constants, typed. The compiler emits every attribute of the
+// op's schema with its type (defaults filled in) and the plugin checks each
+// constant a kernel reads at compile time (kernel_table.cc lists them), so
+// a kernel reads them without checks.
 int64_t int_constant(const KernelArgs& args, const std::string& name);
 double real_constant(const KernelArgs& args, const std::string& name);
 bool bool_constant(const KernelArgs& args, const std::string& name);
-const std::string& string_constant(const KernelArgs& args, const std::string& name);
-const std::vector<int64_t>& ints_constant(const KernelArgs& args, const std::string& name);
+// An enumeration's name ("tanh").
+const std::string& enum_constant(const KernelArgs& args, const std::string& name);
 
 }  // namespace kiln::kernels::cpu

@@ -78,7 +78,7 @@ absl::Status run_silu(const KernelArgs& args) { return map_unary(args, kTranscen
 absl::Status run_relu(const KernelArgs& args) { return map_unary(args, kCheapCost, relu); }
 
 absl::Status run_gelu(const KernelArgs& args) {
-  const std::string& approximate = string_constant(args, "approximate");
+  const std::string& approximate = enum_constant(args, "approximate");
   if (approximate == "none") return map_unary(args, kTranscendentalCost, gelu_erf);
   if (approximate == "tanh") return map_unary(args, kTranscendentalCost, gelu_tanh);
   return kernel_error(args, absl::StrCat("approximate must be \"none\" or \"tanh\", got \"", approximate, "\""));
@@ -93,7 +93,7 @@ absl::Status run_cast(const KernelArgs& args) {
   const TensorView& y = args.outputs[0];
   if (absl::Status s = expect_shape(args, "output 0", y, x.shape); !s.ok()) return s;
   if (x.dtype == y.dtype) {
-    std::memmove(y.data, x.data, ir::dtype_bytes(x.dtype, x.elements()));
+    std::memmove(y.data, x.data, program::dtype_bytes(x.dtype, x.elements()));
     return absl::OkStatus();
   }
   parallel_for(x.elements(), kCheapCost, [&](int64_t begin, int64_t end) {

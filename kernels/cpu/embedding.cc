@@ -14,14 +14,14 @@ absl::Status run_embedding(const KernelArgs& args) {
   const TensorView& table = args.inputs[0];
   const TensorView& ids = args.inputs[1];
   const TensorView& out = args.outputs[0];
-  if (table.shape.size() != 2 || ids.dtype != ir::DType::i32 || out.dtype != table.dtype) {
+  if (table.shape.size() != 2 || ids.dtype != program::DType::i32 || out.dtype != table.dtype) {
     return kernel_error(args, "expected a [vocab, dim] table, i32 ids and a result in the table's dtype");
   }
   const int64_t vocab = table.dim(0), dim = table.dim(1);
   std::vector<int64_t> out_shape = ids.shape;
   out_shape.push_back(dim);
   if (absl::Status s = expect_shape(args, "output 0", out, out_shape); !s.ok()) return s;
-  const int64_t row_bytes = ir::dtype_bytes(table.dtype, dim);
+  const int64_t row_bytes = program::dtype_bytes(table.dtype, dim);
   for (int64_t i = 0; i < ids.elements(); ++i) {
     int32_t id;
     std::memcpy(&id, ids.data + 4 * i, sizeof id);

@@ -40,8 +40,8 @@ constexpr Activation kActivations[] = {
 };
 
 absl::StatusOr<ActivationFn> activation(const KernelArgs& args) {
-  const std::string& act = string_constant(args, "act");
-  const std::string& approximate = string_constant(args, "approximate");
+  const std::string& act = enum_constant(args, "act");
+  const std::string& approximate = enum_constant(args, "approximate");
   for (const Activation& known : kActivations) {
     if (known.act == act && known.approximate == approximate) return known.fn;
   }

@@ -34,16 +34,16 @@ int64_t TensorView::elements() const {
 
 float TensorView::load(int64_t i) const {
   switch (dtype) {
-    case ir::DType::f32: {
+    case program::DType::f32: {
       float value;
       std::memcpy(&value, data + 4 * i, sizeof value);
       return value;
     }
-    case ir::DType::f16:
-      return ir::f16_to_f32(load_u16(data, i));
-    case ir::DType::bf16:
-      return ir::bf16_to_f32(load_u16(data, i));
-    case ir::DType::i32: {
+    case program::DType::f16:
+      return program::f16_to_f32(load_u16(data, i));
+    case program::DType::bf16:
+      return program::bf16_to_f32(load_u16(data, i));
+    case program::DType::i32: {
       int32_t value;
       std::memcpy(&value, data + 4 * i, sizeof value);
       return static_cast<float>(value);
@@ -54,16 +54,16 @@ float TensorView::load(int64_t i) const {
 
 void TensorView::store(int64_t i, float value) const {
   switch (dtype) {
-    case ir::DType::f32:
+    case program::DType::f32:
       std::memcpy(data + 4 * i, &value, sizeof value);
       return;
-    case ir::DType::f16:
-      store_u16(data, i, ir::f32_to_f16(value));
+    case program::DType::f16:
+      store_u16(data, i, program::f32_to_f16(value));
       return;
-    case ir::DType::bf16:
-      store_u16(data, i, ir::f32_to_bf16(value));
+    case program::DType::bf16:
+      store_u16(data, i, program::f32_to_bf16(value));
       return;
-    case ir::DType::i32: {
+    case program::DType::i32: {
       const int32_t converted = to_i32(value);
       std::memcpy(data + 4 * i, &converted, sizeof converted);
       return;
@@ -71,9 +71,12 @@ void TensorView::store(int64_t i, float value) const {
   }
 }
 
-int64_t KernelArgs::step_value(const std::string& symbol, int64_t fallback) const {
-  auto it = step.find(symbol);
-  return it == step.end() ? fallback : it->second;
+int64_t KernelArgs::param(std::string_view name) const {
+  for (const program::StepParam& p : dispatch.step_params) {
+    if (p.name == name) return step[p.slot];
+  }
+  const program::Constant* constant = dispatch.find_constant(name);
+  return constant == nullptr ? 0 : constant->integer;
 }
 
 }  // namespace kiln::kernels::cpu

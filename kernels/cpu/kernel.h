@@ -6,9 +6,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "ir/dtype.h"
-#include "ir/shape.h"
-#include "passes/program.h"
+#include "backends/support/kernel_table.h"
+#include "program/dtype.h"
+#include "program/program.h"
+#include "program/step.h"
 
 namespace kiln::kernels::cpu {
 
@@ -16,7 +17,7 @@ namespace kiln::kernels::cpu {
 // arena, state or weight buffer, and its concrete shape (symbols evaluated).
 struct TensorView {
   uint8_t* data = nullptr;
-  ir::DType dtype = ir::DType::f32;
+  program::DType dtype = program::DType::f32;
   std::vector<int64_t> shape;
 
   int64_t elements() const;
@@ -27,12 +28,14 @@ struct TensorView {
 };
 
 struct KernelArgs {
-  const passes::Dispatch& dispatch;
+  const program::Dispatch& dispatch;
   std::span<const TensorView> inputs;
   std::span<const TensorView> outputs;
-  const ir::SymbolValues& step;  // this run's step symbol values (T, P, ...)
+  const program::StepValues& step;  // this run's value of every step slot
 
-  int64_t step_value(const std::string& symbol, int64_t fallback = 0) const;
+  // A kernel parameter's value at this step: its step slot's value, or the
+  // constant of that name.
+  int64_t param(std::string_view name) const;
 };
 
 // A reference kernel: plain, obviously correct code. Accumulates in f32, or
@@ -40,13 +43,7 @@ struct KernelArgs {
 // dispatch's node.
 using KernelFn = absl::Status (*)(const KernelArgs& args);
 
-struct KernelEntry {
-  std::string_view kernel;  // Dispatch::kernel, i.e. the op name
-  KernelFn run;
-};
-
-// Every op the cpu plugin runs: one row per op (kernel_table.cc).
-std::span<const KernelEntry> kernel_table();
-const KernelEntry* find_kernel(std::string_view kernel);
+// Every (op, variant) the cpu plugin runs, one row each (kernel_table.cc).
+std::span<const backends::support::KernelRow<KernelFn>> kernel_table();
 
 }  // namespace kiln::kernels::cpu

@@ -1,53 +1,49 @@
 #include <array>
 
-#include "kernels/cpu/kernel.h"
 #include "kernels/cpu/fused_kernels.h"
+#include "kernels/cpu/kernel.h"
 #include "kernels/cpu/op_kernels.h"
 
 namespace kiln::kernels::cpu {
 namespace {
 
-// One row per op the cpu plugin runs, keyed by Dispatch::kernel. A new op
-// (primitive or fused) adds its kernel's declaration to op_kernels.h and one
-// row here. Views (reshape) have no row: the scheduler emits no dispatch
-// for them.
-constexpr auto kKernels = std::to_array<KernelEntry>({
-    {"embedding", run_embedding},
-    {"matmul", run_matmul},
-    {"add", run_add},
-    {"mul", run_mul},
-    {"scale", run_scale},
-    {"silu", run_silu},
-    {"gelu", run_gelu},
-    {"relu", run_relu},
-    {"cast", run_cast},
-    {"rmsnorm", run_rmsnorm},
-    {"layernorm", run_layernorm},
-    {"softmax", run_softmax},
-    {"rope", run_rope},
-    {"attention", run_attention},
-    {"kv_write", run_kv_write},
-    {"transpose", run_transpose},
-    {"concat", run_concat},
-    {"slice", run_slice},
-    {"argmax", run_argmax},
-    {"fused_ffn", run_fused_ffn},
-    {"fused_gate_up", run_fused_gate_up},
-    {"matmul_rmsnorm", run_matmul_rmsnorm},
-    {"residual_rmsnorm", run_residual_rmsnorm},
-    {"residual_layernorm", run_residual_layernorm},
-    {"matmul_qkv", run_matmul_qkv},
+using Row = backends::support::KernelRow<KernelFn>;
+
+// One row per (op, variant) the cpu plugin runs; the compiler picks the
+// variant from kernels/cpu/variant_rules.cc. A new kernel is its function
+// (op_kernels.h, fused_kernels.h) and one row here. Views (reshape) have
+// no row: the scheduler emits no dispatch for them.
+constexpr auto kKernels = std::to_array<Row>({
+    {"embedding", "reference", run_embedding},
+    {"matmul", "reference", run_matmul},
+    {"add", "reference", run_add},
+    {"mul", "reference", run_mul},
+    {"scale", "reference", run_scale},
+    {"silu", "reference", run_silu},
+    {"gelu", "reference", run_gelu},
+    {"relu", "reference", run_relu},
+    {"cast", "reference", run_cast},
+    {"rmsnorm", "reference", run_rmsnorm},
+    {"layernorm", "reference", run_layernorm},
+    {"softmax", "reference", run_softmax},
+    {"rope", "reference", run_rope},
+    {"attention", "reference", run_attention},
+    {"kv_write", "reference", run_kv_write},
+    {"transpose", "reference", run_transpose},
+    {"concat", "reference", run_concat},
+    {"slice", "reference", run_slice},
+    {"argmax", "reference", run_argmax},
+    {"top_k", "reference", run_top_k},
+    {"fused_ffn", "reference", run_fused_ffn},
+    {"fused_gate_up", "reference", run_fused_gate_up},
+    {"matmul_rmsnorm", "reference", run_matmul_rmsnorm},
+    {"residual_rmsnorm", "reference", run_residual_rmsnorm},
+    {"residual_layernorm", "reference", run_residual_layernorm},
+    {"matmul_qkv", "reference", run_matmul_qkv},
 });
 
 }  // namespace
 
-std::span<const KernelEntry> kernel_table() { return kKernels; }
-
-const KernelEntry* find_kernel(std::string_view kernel) {
-  for (const KernelEntry& entry : kKernels) {
-    if (entry.kernel == kernel) return &entry;
-  }
-  return nullptr;
-}
+std::span<const backends::support::KernelRow<KernelFn>> kernel_table() { return kKernels; }
 
 }  // namespace kiln::kernels::cpu

@@ -23,14 +23,14 @@ absl::Status run_kv_write(const KernelArgs& args) {
   if (out.data != cache.data || out.dtype != cache.dtype || out.shape != cache.shape) {
     return kernel_error(args, "the result must be the cache itself (same storage, dtype and shape)");
   }
-  const int64_t past = args.step_value("P");
+  const int64_t past = args.param("past");
   if (past < 0 || past + x.dim(0) > cache.dim(0)) {
     return kernel_error(args, absl::StrCat("rows [", past, ", ", past + x.dim(0), ") do not fit the cache's ",
                                            cache.dim(0), " rows"));
   }
   const int64_t offset = past * cache.dim(1) * cache.dim(2);
   if (x.dtype == cache.dtype) {
-    std::memcpy(cache.data + ir::dtype_bytes(cache.dtype, offset), x.data, ir::dtype_bytes(x.dtype, x.elements()));
+    std::memcpy(cache.data + program::dtype_bytes(cache.dtype, offset), x.data, program::dtype_bytes(x.dtype, x.elements()));
     return absl::OkStatus();
   }
   for (int64_t i = 0; i < x.elements(); ++i) cache.store(offset + i, x.load(i));

@@ -68,7 +68,7 @@ absl::StatusOr<MatmulDims> matmul_dims(const KernelArgs& args) {
 
 // a as f32 rows; f32 activations are used in place.
 const float* a_as_floats(const TensorView& a, std::vector<float>& storage) {
-  if (a.dtype == ir::DType::f32) return reinterpret_cast<const float*>(a.data);
+  if (a.dtype == program::DType::f32) return reinterpret_cast<const float*>(a.data);
   storage.resize(a.elements());
   load_floats(a, 0, a.elements(), storage.data());
   return storage.data();

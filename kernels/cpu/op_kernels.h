@@ -28,5 +28,6 @@ absl::Status run_transpose(const KernelArgs& args);
 absl::Status run_concat(const KernelArgs& args);
 absl::Status run_slice(const KernelArgs& args);
 absl::Status run_argmax(const KernelArgs& args);
+absl::Status run_top_k(const KernelArgs& args);
 
 }  // namespace kiln::kernels::cpu

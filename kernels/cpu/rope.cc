@@ -85,7 +85,7 @@ absl::Status run_rope(const KernelArgs& args) {
   }
   if (absl::Status s = expect_shape(args, "output 0", y, x.shape); !s.ok()) return s;
   const std::vector<double> inv_freq = inverse_frequencies(args, layout.rotary_dim);
-  const int64_t past = args.step_value("P");
+  const int64_t past = args.param("past");
   parallel_for(x.dim(0), layout.heads * layout.head_dim * 4, [&](int64_t begin, int64_t end) {
     std::vector<double> cosines(inv_freq.size()), sines(inv_freq.size());
     for (int64_t t = begin; t < end; ++t) {

@@ -11,7 +11,7 @@ namespace {
 const std::array<float, 65536>& f16_table() {
   static const std::array<float, 65536>* table = [] {
     auto* values = new std::array<float, 65536>;
-    for (uint32_t bits = 0; bits < values->size(); ++bits) (*values)[bits] = ir::f16_to_f32(static_cast<uint16_t>(bits));
+    for (uint32_t bits = 0; bits < values->size(); ++bits) (*values)[bits] = program::f16_to_f32(static_cast<uint16_t>(bits));
     return values;
   }();
   return *table;
@@ -28,10 +28,10 @@ int64_t row_count(const TensorView& view) {
 
 void load_floats(const TensorView& view, int64_t start, int64_t count, float* out) {
   switch (view.dtype) {
-    case ir::DType::f32:
+    case program::DType::f32:
       std::memcpy(out, view.data + 4 * start, 4 * count);
       return;
-    case ir::DType::f16: {
+    case program::DType::f16: {
       const std::array<float, 65536>& table = f16_table();
       const uint8_t* bytes = view.data + 2 * start;
       for (int64_t i = 0; i < count; ++i) {

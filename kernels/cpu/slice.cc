@@ -33,7 +33,7 @@ absl::Status run_slice(const KernelArgs& args) {
   out_shape[axis] = hi - lo;
   if (absl::Status s = expect_shape(args, "output 0", y, out_shape); !s.ok()) return s;
   if (x.dtype != y.dtype) return kernel_error(args, "the result's dtype must be the input's");
-  int64_t outer = 1, inner = ir::dtype_bytes(x.dtype, 1);
+  int64_t outer = 1, inner = program::dtype_bytes(x.dtype, 1);
   for (int64_t i = 0; i < axis; ++i) outer *= x.shape[i];
   for (int64_t i = axis + 1; i < rank; ++i) inner *= x.shape[i];
   for (int64_t o = 0; o < outer; ++o) {

@@ -23,8 +23,9 @@ absl::Status run_transpose(const KernelArgs& args) {
   if (absl::Status s = expect_arity(args, 1, 1, 1); !s.ok()) return s;
   const TensorView& x = args.inputs[0];
   const TensorView& y = args.outputs[0];
-  const std::vector<int64_t>& perm = ints_constant(args, "perm");
   const size_t rank = x.shape.size();
+  std::vector<int64_t> perm;
+  for (size_t i = 0; i < rank; ++i) perm.push_back(args.param(absl::StrCat("perm", i)));
   if (perm.size() != rank) {
     return kernel_error(args, absl::StrCat("perm ", dims_string(perm), " does not match rank ", rank));
   }
@@ -43,7 +44,7 @@ absl::Status run_transpose(const KernelArgs& args) {
   // index odometer over the result's dims.
   const std::vector<int64_t> in_strides = row_major_strides(x.shape);
   std::vector<int64_t> index(rank, 0);
-  const int64_t element_bytes = ir::dtype_bytes(x.dtype, 1);
+  const int64_t element_bytes = program::dtype_bytes(x.dtype, 1);
   int64_t source = 0;
   for (int64_t i = 0; i < y.elements(); ++i) {
     std::memcpy(y.data + i * element_bytes, x.data + source * element_bytes, element_bytes);
