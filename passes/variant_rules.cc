@@ -2,6 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "kernels/opencl/variant_rules.h"
+#include "kernels/vulkan/variant_rules.h"
 
 namespace kiln::passes {
 
@@ -39,7 +41,9 @@ absl::StatusOr<const CompiledVariantRule*> select_variant(const CompiledVariantT
                                           absl::StrJoin(refusals, "; ")));
 }
 
-std::vector<VariantTable> builtin_variant_tables() { return {cpu_variant_table()}; }
+std::vector<VariantTable> builtin_variant_tables() {
+  return {cpu_variant_table(), kernels::opencl::variant_table(), kernels::vulkan::variant_table()};
+}
 
 bool has_kernel(const Target& target, std::string_view op) {
   for (const VariantTable& table : builtin_variant_tables()) {
