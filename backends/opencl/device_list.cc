@@ -131,6 +131,7 @@ DeviceInfo device_info(const DeviceEntry& entry) {
   info.max_workgroup_size = device_value<size_t>(d, CL_DEVICE_MAX_WORK_GROUP_SIZE);
   info.local_memory_bytes = device_value<cl_ulong>(d, CL_DEVICE_LOCAL_MEM_SIZE);
   info.base_address_alignment_bytes = device_value<cl_uint>(d, CL_DEVICE_MEM_BASE_ADDR_ALIGN) / 8;
+  info.host_unified_memory = device_value<cl_bool>(d, CL_DEVICE_HOST_UNIFIED_MEMORY) == CL_TRUE;
   return info;
 }
 
@@ -143,8 +144,8 @@ void copy_text(char (&out)[N], const std::string& text) {
   out[length] = '\0';
 }
 
-uint32_t kiln_device_type(cl_device_type type) {
-  if (type & CL_DEVICE_TYPE_GPU) return KILN_DEVICE_DISCRETE_GPU;
+uint32_t kiln_device_type(cl_device_type type, bool host_unified_memory) {
+  if (type & CL_DEVICE_TYPE_GPU) return host_unified_memory ? KILN_DEVICE_INTEGRATED_GPU : KILN_DEVICE_DISCRETE_GPU;
   if (type & CL_DEVICE_TYPE_CPU) return KILN_DEVICE_CPU;
   return KILN_DEVICE_OTHER;
 }
@@ -156,7 +157,7 @@ kiln_capabilities capabilities(const DeviceInfo& info) {
   caps.struct_size = sizeof caps;
   copy_text(caps.device_name, info.name);
   copy_text(caps.driver, absl::StrCat(info.platform, " ", info.driver_version));
-  caps.device_type = kiln_device_type(info.type);
+  caps.device_type = kiln_device_type(info.type, info.host_unified_memory);
   caps.compute_units = info.compute_units;
   caps.device_memory_bytes = info.global_memory_bytes;
   caps.max_buffer_bytes = info.max_alloc_bytes;

@@ -41,6 +41,7 @@ struct DeviceInfo {
   uint64_t max_workgroup_size = 0;
   uint64_t local_memory_bytes = 0;
   uint32_t base_address_alignment_bytes = 0;
+  bool host_unified_memory = false;  // an integrated GPU shares the host's memory
 
   bool has_extension(const char* name) const;
 };
