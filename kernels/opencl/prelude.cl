@@ -44,12 +44,30 @@ ushort kiln_to_bf16(float v) {
 #define LOAD_i32(p, i) ((float)(p)[i])
 #define LOAD(dt, p, i) KILN_CAT(LOAD_, dt)(p, i)
 
-// Elements [8i, 8i + 8) of p as float8.
-#define LOAD8_f32(p, i) vload8((i), (const __global float*)(p))
-#define LOAD8_f16(p, i) vload_half8((i), (const __global half*)(p))
-#define LOAD8_bf16(p, i) as_float8(convert_uint8(vload8((i), (const __global ushort*)(p))) << 16)
-#define LOAD8_i32(p, i) convert_float8(vload8((i), (const __global int*)(p)))
-#define LOAD8(dt, p, i) KILN_CAT(LOAD8_, dt)(p, i)
+// Elements [8i, 8i + 8) of p as float8, read with one 16- or 32-byte load:
+// p + 8i must be aligned to 8 elements (the gemv fast path guarantees it:
+// offsets are multiples of the Program's alignment and rows of K % 8 == 0
+// elements). f16 is widened here, exactly (subnormals, inf and NaN
+// included), because vload_half8 only promises 2-byte alignment and some
+// compilers then split it into eight loads.
+float8 kiln_f16x8(const uint4 packed) {
+  const uint8 h = (uint8)(packed.s0 & 0xffffu, packed.s0 >> 16, packed.s1 & 0xffffu, packed.s1 >> 16,
+                          packed.s2 & 0xffffu, packed.s2 >> 16, packed.s3 & 0xffffu, packed.s3 >> 16);
+  const uint8 magnitude = h & 0x7fffu;
+  float8 f = as_float8(magnitude << 13) * 0x1p112f;  // normals and subnormals, exact
+  f = select(f, as_float8(0x7f800000u | ((magnitude & 0x3ffu) << 13)), magnitude >= 0x7c00u);  // inf, NaN
+  return as_float8(as_uint8(f) | ((h & 0x8000u) << 16));
+}
+float8 kiln_bf16x8(const uint4 packed) {
+  const uint8 h = (uint8)(packed.s0 & 0xffffu, packed.s0 >> 16, packed.s1 & 0xffffu, packed.s1 >> 16,
+                          packed.s2 & 0xffffu, packed.s2 >> 16, packed.s3 & 0xffffu, packed.s3 >> 16);
+  return as_float8(h << 16);
+}
+#define LOAD8A_f32(p, i) (((const __global float8*)(p))[i])
+#define LOAD8A_f16(p, i) kiln_f16x8(((const __global uint4*)(p))[i])
+#define LOAD8A_bf16(p, i) kiln_bf16x8(((const __global uint4*)(p))[i])
+#define LOAD8A_i32(p, i) convert_float8(((const __global int8*)(p))[i])
+#define LOAD8A(dt, p, i) KILN_CAT(LOAD8A_, dt)(p, i)
 
 // Stores float v as element i of p, rounding to nearest even; to i32 it
 // rounds toward zero, as NumPy's astype does.
@@ -192,7 +210,7 @@ float dot8(const float8 a, const float8 b) { return dot(a.lo, b.lo) + dot(a.hi, 
     float acc = 0.0f;                                                                                      \
     if (TRANSPOSE_B && IN0_COLS % 8 == 0) {                                                                \
       const __global STORAGE(IN##W##_DT)* row = w + n * IN0_COLS;                                         \
-      for (uint j = lane; j < IN0_COLS / 8; j += lanes) acc += dot8(LOAD8(IN0_DT, x, j), LOAD8(IN##W##_DT, row, j)); \
+      for (uint j = lane; j < IN0_COLS / 8; j += lanes) acc += dot8(LOAD8A(IN0_DT, x, j), LOAD8A(IN##W##_DT, row, j)); \
     } else if (TRANSPOSE_B) {                                                                              \
       const __global STORAGE(IN##W##_DT)* row = w + n * IN0_COLS;                                         \
       for (uint k = lane; k < IN0_COLS; k += lanes) acc += LOAD(IN0_DT, x, k) * LOAD(IN##W##_DT, row, k); \

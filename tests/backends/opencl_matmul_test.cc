@@ -195,3 +195,38 @@ INSTANTIATE_TEST_SUITE_P(Variants, OpenclMatmulTest, ::testing::Values("gemv", "
 
 }  // namespace
 }  // namespace kiln::backends::opencl_testing
+
+namespace kiln::backends::opencl_testing {
+namespace {
+
+// The gemv fast path widens f16 itself: subnormals, the largest half and
+// signed zeros must come out exactly as the host's f16_to_f32 gives them.
+TEST(OpenclMatmulSpecialValuesTest, F16WeightsWidenExactly) {
+  KILN_REQUIRE_OPENCL();
+  ProgramBuilder b;
+  const auto x = b.arena(DType::f32, {b.dim(1), b.dim(16)});
+  const auto w = b.weight("w", DType::f16, {16, 16});
+  const auto y = b.arena(DType::f32, {b.dim(1), b.dim(16)});
+  b.input("x", x);
+  b.output("y", y);
+  b.dispatch("matmul", "gemv", {bool_constant("transpose_b", true)}, {x, w}, {y});
+  // Row n of w holds one special value at column n, zeros elsewhere; x is
+  // a one-hot at the same column, so y[n] is exactly the widened value.
+  const float specials[16] = {5.9604645e-08f, -5.9604645e-08f, 6.0975552e-05f, 65504.0f, -65504.0f, -0.0f,
+                              1.0f, -2.0f, 0.333251953f, 3.0517578e-05f, 1e-6f, -1e-7f, 1024.0f, 0.5f, -0.25f, 7.0f};
+  std::vector<float> ws(256, 0.0f);
+  for (int n = 0; n < 16; ++n) ws[n * 16 + n] = specials[n];
+  const std::vector<float> exact = rounded(DType::f16, ws);
+  OpenclRun run;
+  ASSERT_TRUE(run.compile(b, {encode(DType::f16, ws)}).ok());
+  for (int n = 0; n < 16; ++n) {
+    std::vector<float> xs(16, 0.0f);
+    xs[n] = 1.0f;
+    auto out = run.run({}, {encode(DType::f32, xs)});
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_EQ(decode(DType::f32, (*out)[0])[n], exact[n * 16 + n]) << "special value " << n;
+  }
+}
+
+}  // namespace
+}  // namespace kiln::backends::opencl_testing
