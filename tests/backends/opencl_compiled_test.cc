@@ -209,7 +209,9 @@ TEST(OpenclCompiledTest, DecodeStepsUseGemv) {
   absl::StatusOr<program::Program> program = compile_graph(decode, kernels::opencl::variant_table());
   ASSERT_TRUE(program.ok()) << program.status();
   for (const program::Dispatch& d : program->dispatches) {
-    if (d.kernel == "matmul") EXPECT_EQ(d.variant, "gemv") << d.node;
+    if (d.kernel == "matmul") {
+      EXPECT_EQ(d.variant, "gemv") << d.node;
+    }
   }
   expect_same_as_cpu(decode, {{{"P", 0}, {"T", 1}}, {{"P", 1}, {"T", 1}}, {{"P", 2}, {"T", 1}}});
 }
