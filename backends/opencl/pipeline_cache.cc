@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -45,14 +46,11 @@ absl::StatusOr<std::string> parse_entry(const std::string& file, const std::stri
   if (file.size() < sizeof kMagic + 24 || file.compare(0, sizeof kMagic, kMagic, sizeof kMagic) != 0) {
     return absl::DataLossError("not a kiln OpenCL program cache entry");
   }
-  const uint64_t stored_hash = [&] {
-    size_t at = file.size() - 8;
-    uint64_t value = 0;
-    read_u64(file, at, value);
-    return value;
-  }();
+  size_t at = file.size() - 8;
+  uint64_t stored_hash = 0;
+  read_u64(file, at, stored_hash);
   if (fnv1a(file.data(), file.size() - 8) != stored_hash) return absl::DataLossError("checksum mismatch");
-  size_t at = sizeof kMagic;
+  at = sizeof kMagic;
   uint64_t key_size = 0, binary_size = 0;
   if (!read_u64(file, at, key_size) || key_size > file.size() - at) return absl::DataLossError("truncated key");
   if (file.compare(at, key_size, key) != 0) return absl::DataLossError("written for another program");
@@ -161,7 +159,10 @@ void ProgramCache::store(const std::string& path, const std::string& key, cl_pro
   std::error_code error;
   const std::filesystem::path target(path);
   std::filesystem::create_directories(target.parent_path(), error);
-  const std::string temporary = absl::StrCat(path, ".tmp.", getpid());
+  // Unique per process and write, so concurrent writers of one entry never
+  // share a temporary file; the last rename wins, whole.
+  static std::atomic<uint64_t> writes{0};
+  const std::string temporary = absl::StrCat(path, ".tmp.", getpid(), ".", writes.fetch_add(1));
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     out.write(file.data(), static_cast<std::streamsize>(file.size()));
