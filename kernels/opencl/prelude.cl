@@ -53,9 +53,15 @@ ushort kiln_to_bf16(float v) {
 float8 kiln_f16x8(const uint4 packed) {
   const uint8 h = (uint8)(packed.s0 & 0xffffu, packed.s0 >> 16, packed.s1 & 0xffffu, packed.s1 >> 16,
                           packed.s2 & 0xffffu, packed.s2 >> 16, packed.s3 & 0xffffu, packed.s3 >> 16);
-  const uint8 magnitude = h & 0x7fffu;
-  float8 f = as_float8(magnitude << 13) * 0x1p112f;  // normals and subnormals, exact
-  f = select(f, as_float8(0x7f800000u | ((magnitude & 0x3ffu) << 13)), magnitude >= 0x7c00u);  // inf, NaN
+  // Rebias the exponent (inf and NaN keep the top one); a subnormal half
+  // becomes 2^-14 * (1 + m / 1024) - 2^-14, exact and never an f32
+  // subnormal, so a device that flushes those loses nothing.
+  const uint8 shifted = (h & 0x7fffu) << 13;
+  const uint8 exponent = shifted & (0x7c00u << 13);
+  uint8 bits = shifted + ((127u - 15u) << 23);
+  bits = select(bits, bits + ((128u - 16u) << 23), exponent == (0x7c00u << 13));
+  const float8 subnormal = as_float8(bits + (1u << 23)) - as_float(113u << 23);
+  const float8 f = select(as_float8(bits), subnormal, exponent == 0u);
   return as_float8(as_uint8(f) | ((h & 0x8000u) << 16));
 }
 float8 kiln_bf16x8(const uint4 packed) {
