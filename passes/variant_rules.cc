@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "kernels/opencl/variant_rules.h"
 #include "kernels/vulkan/variant_rules.h"
 
@@ -49,9 +50,12 @@ bool has_kernel(const Target& target, std::string_view op) {
   for (const VariantTable& table : builtin_variant_tables()) {
     if (table.backend != target.backend) continue;
     for (const VariantRule& rule : table.rules) {
+      // The root's op: "y:matmul(...)", "y:add|mul", "y:*".
       const size_t colon = rule.pattern.find(':');
       const std::string root = rule.pattern.substr(colon + 1, rule.pattern.find('(') - colon - 1);
-      if (root == "*" || root == op) return true;
+      for (absl::string_view alternative : absl::StrSplit(root, '|')) {
+        if (alternative == "*" || alternative == absl::string_view(op.data(), op.size())) return true;
+      }
     }
   }
   return false;

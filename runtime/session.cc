@@ -156,6 +156,16 @@ bool Session::samples_on_device(const SamplingOptions& options) const {
   return sampling_.has_value() && sampling_op(options, vocab_size()) == sampling_op(*sampling_, vocab_size());
 }
 
+absl::StatusOr<std::vector<KernelTime>> Session::profile() const {
+  std::vector<KernelTime> totals;
+  for (const backends::Executable* executable : {&*prefill_, &*decode_}) {
+    absl::StatusOr<std::vector<kiln_profile_entry>> entries = executable->profile();
+    if (!entries.ok()) return entries.status();
+    add_profile(executable->program(), *entries, totals);
+  }
+  return totals;
+}
+
 absl::Status Session::check_feed(std::span<const int32_t> tokens) const {
   if (tokens.empty()) return absl::InvalidArgumentError("no tokens to feed");
   for (int32_t id : tokens) {

@@ -11,6 +11,7 @@
 #include "backends/backend_client.h"
 #include "frontend/model_loader.h"
 #include "runtime/model_programs.h"
+#include "runtime/profile.h"
 #include "runtime/sampler.h"
 
 namespace kiln::runtime {
@@ -80,6 +81,11 @@ class Session {
   // Whether `options` draws from the candidates the device computes: the
   // same k, penalty and window as the session's.
   bool samples_on_device(const SamplingOptions& options) const;
+
+  // Per-(kernel, variant) GPU time of both executables since the session
+  // opened; FailedPrecondition unless it was opened with device.profile on
+  // a plugin that profiles.
+  absl::StatusOr<std::vector<KernelTime>> profile() const;
 
   // The device's counters (every executable of the session).
   kiln_counters counters() const { return backend_->counters(); }

@@ -1,6 +1,7 @@
 #include "tools/model_options.h"
 
 #include <cstdlib>
+#include <iostream>
 #include <random>
 
 #include "absl/strings/numbers.h"
@@ -17,7 +18,11 @@ void add_session_options(ArgParser& args) {
       .option("prefill-chunk", "", "N", "tokens per prefill run (the prefill Program's bound of T)",
               absl::StrCat(runtime::kDefaultPrefillChunk))
       .option("threads", "t", "N",
-              "threads for the cpu backend (default: the CPUs this process may run on, or KILN_CPU_THREADS)");
+              "threads for the cpu backend (default: the CPUs this process may run on, or KILN_CPU_THREADS)")
+      .option("device", "", "N", "the backend's device, by its index in `kiln backends` (default: its first)")
+      .option("cache-dir", "", "DIR",
+              "where GPU backends keep pipeline and program binaries (default: $XDG_CACHE_HOME/kiln); '' for none")
+      .flag("profile", "", "print each kernel's GPU time (a table sorted by time) when done");
 }
 
 absl::StatusOr<runtime::SessionOptions> session_options(const ArgParser& args) {
@@ -39,9 +44,27 @@ absl::StatusOr<runtime::SessionOptions> session_options(const ArgParser& args) {
     if (*threads < 1 || *threads > 1024) {
       return absl::InvalidArgumentError(absl::StrCat("--threads ", *threads, " must be between 1 and 1024"));
     }
+    // The cpu plugin's pool is sized once, when a kernel or a probe first
+    // asks for it, so the count must be in place before any plugin loads.
     ::setenv("KILN_CPU_THREADS", absl::StrCat(*threads).c_str(), /*overwrite=*/1);
   }
+  if (args.has("device")) {
+    absl::StatusOr<int64_t> device = args.get_int("device");
+    if (!device.ok()) return device.status();
+    if (*device < 0 || *device > 1024) return absl::InvalidArgumentError(absl::StrCat("--device ", *device, " must be >= 0"));
+    options.device.device = static_cast<int>(*device);
+  }
+  options.device.cache_dir = args.has("cache-dir") ? args.get("cache-dir") : backends::default_cache_dir();
+  options.device.profile = args.has("profile");
   return options;
+}
+
+absl::Status report_profile(const ArgParser& args, const runtime::Session& session) {
+  if (!args.has("profile")) return absl::OkStatus();
+  absl::StatusOr<std::vector<runtime::KernelTime>> profile = session.profile();
+  if (!profile.ok()) return profile.status();
+  std::cerr << "\n" << runtime::profile_table(*profile);
+  return absl::OkStatus();
 }
 
 void add_sampling_options(ArgParser& args) {

@@ -10,13 +10,17 @@
 
 namespace kiln::cli {
 
-// The options every model command shares: --backend, --ctx, --prefill-chunk,
-// -t/--threads.
+// The options every model command shares: --backend, --device, --ctx,
+// --prefill-chunk, -t/--threads, --cache-dir, --profile.
 void add_session_options(ArgParser& args);
 // SessionOptions from them; progress bars when stderr is a terminal.
 // -t N sets KILN_CPU_THREADS, which the cpu plugin reads when it first
 // runs a kernel; without it the plugin uses the CPUs of the affinity mask.
 absl::StatusOr<runtime::SessionOptions> session_options(const ArgParser& args);
+
+// With --profile, prints the session's per-kernel GPU time table to
+// stderr; an error when the backend cannot profile.
+absl::Status report_profile(const ArgParser& args, const runtime::Session& session);
 
 // The sampling options of `kiln run`: --temp, --top-k, --top-p,
 // --repeat-penalty, --repeat-last-n, --seed. Without --seed the seed is

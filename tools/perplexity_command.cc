@@ -68,6 +68,7 @@ absl::Status run_perplexity(const ArgParser& args) {
   }
   absl::StatusOr<runtime::SessionOptions> options = session_options(args);
   if (!options.ok()) return options.status();
+  options->programs.all_logits = true;  // every position is scored
   absl::StatusOr<std::unique_ptr<runtime::Session>> session = runtime::Session::open(*model, *options);
   if (!session.ok()) return session.status();
   absl::StatusOr<const frontend::Tokenizer*> tokenizer = (*session)->tokenizer();
@@ -78,12 +79,12 @@ absl::Status run_perplexity(const ArgParser& args) {
     std::cout << absl::StrFormat("%d windows of %d tokens, %d scored\nFinal estimate: PPL = %.4f +/- %.5f\n",
                                  result->windows, result->window_tokens, result->scored_tokens, result->perplexity,
                                  result->uncertainty);
-    return absl::OkStatus();
+  } else {
+    std::cout << absl::StrFormat(
+        "perplexity %.6f over %d tokens (mean NLL %.6f nats; %d windows of up to %d tokens)\n", result->perplexity,
+        result->scored_tokens, result->mean_nll, result->windows, result->window_tokens);
   }
-  std::cout << absl::StrFormat("perplexity %.6f over %d tokens (mean NLL %.6f nats; %d windows of up to %d tokens)\n",
-                               result->perplexity, result->scored_tokens, result->mean_nll, result->windows,
-                               result->window_tokens);
-  return absl::OkStatus();
+  return report_profile(args, **session);
 }
 
 }  // namespace

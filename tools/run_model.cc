@@ -112,6 +112,10 @@ absl::Status run_model(const ArgParser& args) {
   if (!options.ok()) return options.status();
   absl::StatusOr<runtime::SessionOptions> session_opts = session_options(args);
   if (!session_opts.ok()) return session_opts.status();
+  // The Programs end in the sampling op for these settings; --dump-logits
+  // needs every prompt row's logits instead.
+  session_opts->sampling = options->sampling;
+  session_opts->programs.all_logits = args.has("dump-logits");
   if (args.has("dump-logits")) {
     if (absl::Status s = frontend::check_writable(args.get("dump-logits")); !s.ok()) {
       return absl::Status(s.code(), absl::StrCat("--dump-logits ", s.message()));
@@ -156,6 +160,7 @@ absl::Status run_model(const ArgParser& args) {
   }
   std::cout << "\n" << std::flush;
   report_timing(**session, *result, options->sampling.seed);
+  if (absl::Status s = report_profile(args, **session); !s.ok()) return s;
   if (args.has("dump-logits")) {
     const int64_t vocab = (*session)->vocab_size();
     if (absl::Status s = frontend::write_npy(args.get("dump-logits"), ir::DType::f32,

@@ -44,6 +44,9 @@ uint64_t per_input_row(const GridContext& c) {
   return n == 0 ? 0 : elements(x, c.bound) / n;
 }
 
+// One workgroup in all (the sampling op).
+uint64_t one_workgroup(const GridContext&) { return 1; }
+
 // gemv: one column per workgroup, or one per subgroup.
 uint64_t gemv_columns(const GridContext& c) { return product_columns(c); }
 uint64_t gemv_subgroup_columns(const GridContext& c) {
@@ -90,6 +93,7 @@ std::span<const KernelRow> kernel_table() {
       {"silu", "reference", {s::silu_reference, per_output_element}},
       {"slice", "reference", {s::slice_reference, per_output_element}},
       {"softmax", "reference", {s::softmax_reference, per_input_row}},
+      {"top_k", "reference", {s::top_k_reference, one_workgroup}},
   };
   return kTable;
 }

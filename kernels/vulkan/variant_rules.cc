@@ -29,12 +29,17 @@ void add_products(std::vector<VariantRule>& rules, const std::string& op) {
 passes::VariantTable variant_table() {
   passes::VariantTable table{"vulkan", {}};
   for (const std::string op : {"matmul", "fused_gate_up", "matmul_qkv"}) add_products(table.rules, op);
-  // Every other op has one kernel. fused_ffn and matmul_rmsnorm have none:
-  // both need a whole matrix (or a whole output row) in one workgroup at
-  // decode, which would leave all but one compute unit idle, so this
-  // backend keeps them unfused.
-  table.rules.push_back({.name = "vulkan.reference", .pattern = "y:*", .when = {}, .variant = "reference",
-                         .why = "the op's one Vulkan kernel"});
+  // Every other op with a kernel has one, listed by name: a fusion fires
+  // only where its fused op is listed (passes::has_kernel). fused_ffn and
+  // matmul_rmsnorm are not: both need a whole matrix (or a whole output
+  // row) in one workgroup at decode, which would leave all but one compute
+  // unit idle, so this backend keeps them unfused.
+  for (const std::string op : {"add", "argmax", "attention", "cast", "embedding", "gelu", "kv_write", "layernorm",
+                               "mul", "relu", "residual_layernorm", "residual_rmsnorm", "rmsnorm", "rope", "scale",
+                               "silu", "slice", "softmax", "top_k"}) {
+    table.rules.push_back({.name = "vulkan." + op + ".reference", .pattern = "y:" + op, .when = {},
+                           .variant = "reference", .why = "the op's one Vulkan kernel"});
+  }
   return table;
 }
 
