@@ -55,7 +55,7 @@ struct Gated {
   int64_t intermediate = 0;
 };
 
-absl::StatusOr<Gated> gated(const KernelArgs& args) {
+absl::StatusOr<Gated> gated(const KernelArgs& args, ProjectFn project) {
   const TensorView& x = args.inputs[0];
   const bool transpose_b = bool_constant(args, "transpose_b");
   absl::StatusOr<Weight> gate = weight_operand(args, "w_gate", args.inputs[1], transpose_b, row_length(x));
@@ -83,11 +83,9 @@ std::vector<int64_t> with_last_dim(std::vector<int64_t> shape, int64_t last) {
   return shape;
 }
 
-}  // namespace
-
-absl::Status run_fused_gate_up(const KernelArgs& args) {
+absl::Status fused_gate_up(const KernelArgs& args, ProjectFn project) {
   if (absl::Status s = expect_arity(args, 3, 3, 1); !s.ok()) return s;
-  absl::StatusOr<Gated> product = gated(args);
+  absl::StatusOr<Gated> product = gated(args, project);
   if (!product.ok()) return product.status();
   const TensorView& y = args.outputs[0];
   if (absl::Status s = expect_shape(args, "output 0", y, with_last_dim(args.inputs[0].shape, product->intermediate));
@@ -98,9 +96,9 @@ absl::Status run_fused_gate_up(const KernelArgs& args) {
   return absl::OkStatus();
 }
 
-absl::Status run_fused_ffn(const KernelArgs& args) {
+absl::Status fused_ffn(const KernelArgs& args, ProjectFn project) {
   if (absl::Status s = expect_arity(args, 4, 4, 1); !s.ok()) return s;
-  absl::StatusOr<Gated> product = gated(args);
+  absl::StatusOr<Gated> product = gated(args, project);
   if (!product.ok()) return product.status();
   absl::StatusOr<Weight> down =
       weight_operand(args, "w_down", args.inputs[3], bool_constant(args, "transpose_b"), product->intermediate);
@@ -113,5 +111,12 @@ absl::Status run_fused_ffn(const KernelArgs& args) {
   for (size_t i = 0; i < sums.size(); ++i) y.store(static_cast<int64_t>(i), static_cast<float>(sums[i]));
   return absl::OkStatus();
 }
+
+}  // namespace
+
+absl::Status run_fused_gate_up(const KernelArgs& args) { return fused_gate_up(args, project); }
+absl::Status run_fused_gate_up_vector(const KernelArgs& args) { return fused_gate_up(args, project_vector); }
+absl::Status run_fused_ffn(const KernelArgs& args) { return fused_ffn(args, project); }
+absl::Status run_fused_ffn_vector(const KernelArgs& args) { return fused_ffn(args, project_vector); }
 
 }  // namespace kiln::kernels::cpu

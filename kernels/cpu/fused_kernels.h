@@ -17,5 +17,11 @@ absl::Status run_matmul_rmsnorm(const KernelArgs& args);  // fused_norm.cc
 absl::Status run_residual_rmsnorm(const KernelArgs& args);
 absl::Status run_residual_layernorm(const KernelArgs& args);
 absl::Status run_matmul_qkv(const KernelArgs& args);      // fused_matmul_qkv.cc
+// The "vector" variants: the same kernels over project_vector
+// (fused_projection.h).
+absl::Status run_fused_ffn_vector(const KernelArgs& args);
+absl::Status run_fused_gate_up_vector(const KernelArgs& args);
+absl::Status run_matmul_rmsnorm_vector(const KernelArgs& args);
+absl::Status run_matmul_qkv_vector(const KernelArgs& args);
 
 }  // namespace kiln::kernels::cpu

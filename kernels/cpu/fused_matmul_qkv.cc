@@ -18,7 +18,8 @@ constexpr const char* kBiasNames[] = {"bq", "bk", "bv"};
 
 // Result `index`: x's projection by operand 1 + index, plus operand
 // 4 + index when the biases are given.
-absl::Status write_projection(const KernelArgs& args, const std::vector<float>& xs, int index) {
+absl::Status write_projection(const KernelArgs& args, const std::vector<float>& xs, int index,
+                              ProjectFn project) {
   const TensorView& x = args.inputs[0];
   absl::StatusOr<Weight> w = weight_operand(args, kWeightNames[index], args.inputs[1 + index],
                                             bool_constant(args, "transpose_b"), row_length(x));
@@ -43,18 +44,21 @@ absl::Status write_projection(const KernelArgs& args, const std::vector<float>& 
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::Status run_matmul_qkv(const KernelArgs& args) {
+absl::Status matmul_qkv(const KernelArgs& args, ProjectFn project) {
   if (absl::Status s = expect_arity(args, 4, 7, 3); !s.ok()) return s;
   if (args.inputs.size() != 4 && args.inputs.size() != 7) {
     return kernel_error(args, absl::StrCat("expected 4 inputs, or 7 with biases, got ", args.inputs.size()));
   }
   const std::vector<float> xs = floats_of(args.inputs[0]);
   for (int index = 0; index < 3; ++index) {
-    if (absl::Status s = write_projection(args, xs, index); !s.ok()) return s;
+    if (absl::Status s = write_projection(args, xs, index, project); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
+
+}  // namespace
+
+absl::Status run_matmul_qkv(const KernelArgs& args) { return matmul_qkv(args, project); }
+absl::Status run_matmul_qkv_vector(const KernelArgs& args) { return matmul_qkv(args, project_vector); }
 
 }  // namespace kiln::kernels::cpu

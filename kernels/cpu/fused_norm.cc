@@ -74,9 +74,7 @@ absl::StatusOr<std::vector<float>> residual_sums(const KernelArgs& args) {
   return sums;
 }
 
-}  // namespace
-
-absl::Status run_matmul_rmsnorm(const KernelArgs& args) {
+absl::Status matmul_rmsnorm(const KernelArgs& args, ProjectFn project) {
   if (absl::Status s = expect_arity(args, 3, 4, 2); !s.ok()) return s;
   const TensorView& x = args.inputs[0];
   absl::StatusOr<Weight> w =
@@ -95,6 +93,11 @@ absl::Status run_matmul_rmsnorm(const KernelArgs& args) {
   }
   return write_sum_and_norm(args, sums, shape, 1, rmsnorm_row);
 }
+
+}  // namespace
+
+absl::Status run_matmul_rmsnorm(const KernelArgs& args) { return matmul_rmsnorm(args, project); }
+absl::Status run_matmul_rmsnorm_vector(const KernelArgs& args) { return matmul_rmsnorm(args, project_vector); }
 
 absl::Status run_residual_rmsnorm(const KernelArgs& args) {
   if (absl::Status s = expect_arity(args, 3, 3, 2); !s.ok()) return s;

@@ -16,6 +16,7 @@ using Row = backends::support::KernelRow<KernelFn>;
 constexpr auto kKernels = std::to_array<Row>({
     {"embedding", "reference", run_embedding},
     {"matmul", "reference", run_matmul},
+    {"matmul", "vector", run_matmul_vector},
     {"add", "reference", run_add},
     {"mul", "reference", run_mul},
     {"scale", "reference", run_scale},
@@ -35,11 +36,15 @@ constexpr auto kKernels = std::to_array<Row>({
     {"argmax", "reference", run_argmax},
     {"top_k", "reference", run_top_k},
     {"fused_ffn", "reference", run_fused_ffn},
+    {"fused_ffn", "vector", run_fused_ffn_vector},
     {"fused_gate_up", "reference", run_fused_gate_up},
+    {"fused_gate_up", "vector", run_fused_gate_up_vector},
     {"matmul_rmsnorm", "reference", run_matmul_rmsnorm},
+    {"matmul_rmsnorm", "vector", run_matmul_rmsnorm_vector},
     {"residual_rmsnorm", "reference", run_residual_rmsnorm},
     {"residual_layernorm", "reference", run_residual_layernorm},
     {"matmul_qkv", "reference", run_matmul_qkv},
+    {"matmul_qkv", "vector", run_matmul_qkv_vector},
 });
 
 }  // namespace

@@ -11,6 +11,7 @@ namespace kiln::kernels::cpu {
 
 absl::Status run_embedding(const KernelArgs& args);
 absl::Status run_matmul(const KernelArgs& args);
+absl::Status run_matmul_vector(const KernelArgs& args);
 absl::Status run_add(const KernelArgs& args);
 absl::Status run_mul(const KernelArgs& args);
 absl::Status run_scale(const KernelArgs& args);

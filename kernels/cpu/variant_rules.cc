@@ -7,11 +7,25 @@
 
 namespace kiln::passes {
 
-// Every op and fused op has one plain reference kernel. A faster cpu kernel
-// becomes a row above the catch-all, keyed on the node's shape and dtype.
+// Every op and fused op has one plain reference kernel, the catch-all
+// last. A faster kernel is a row above it, keyed on the node's shape and
+// dtypes; the reference stays selectable by name (--force-variant).
 VariantTable cpu_variant_table() {
   return {"cpu",
           {
+              // matmul(a: f32, w: 2-D) -> f32: the SIMD gemv / blocked matmul.
+              {.name = "cpu.matmul.vector", .pattern = "y:matmul(a, w)",
+               .when = {matrices({"w"}), dtype_is("a", ir::DType::f32), dtype_is("y", ir::DType::f32)},
+               .variant = "vector", .why = "SIMD gemv for one row, a blocked matmul for more; weights read in place"},
+              {.name = "cpu.matmul.vector.bias", .pattern = "y:matmul(a, w, bias)",
+               .when = {matrices({"w"}), dtype_is("a", ir::DType::f32), dtype_is("y", ir::DType::f32),
+                        dtype_is("bias", ir::DType::f32)},
+               .variant = "vector", .why = "as above, the f32 bias added in the kernel"},
+              // Fused ops over 2-D weights (the fusion rules' matrices()
+              // condition): their projections through the same kernels.
+              {.name = "cpu.fused.vector", .pattern = "y:fused_ffn|fused_gate_up|matmul_rmsnorm|matmul_qkv",
+               .when = {}, .variant = "vector",
+               .why = "the fused kernel's projections through the SIMD gemv / blocked matmul"},
               {.name = "cpu.reference", .pattern = "y:*", .when = {}, .variant = "reference",
                .why = "the cpu plugin runs one plain reference kernel per op"},
           }};
