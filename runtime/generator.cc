@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -83,6 +84,20 @@ bool is_eos(const Session& session, const frontend::Tokenizer* tokenizer, int32_
   return std::find(eos.begin(), eos.end(), id) != eos.end() || (tokenizer != nullptr && tokenizer->is_eos(id));
 }
 
+// A model whose weights make the logits NaN or infinite would sample
+// garbage; the row a token is drawn from is checked (on the device path, the
+// candidates' logits: the top one is the row's largest), never every
+// tensor. `position` is the tokens fed so far.
+absl::Status check_finite(std::span<const float> logits, size_t position) {
+  for (float logit : logits) {
+    if (!std::isfinite(logit)) {
+      return absl::DataLossError(absl::StrCat("the logits after ", position, " tokens hold ", logit,
+                                              ": the model's weights give non-finite values; generation stopped"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Feeds tokens and picks the next one: from the candidates the device's
 // sampling op chose when the session was opened with these sampling
 // options and nobody wants the logits, else from logits read back.
@@ -106,7 +121,8 @@ class Picker {
   absl::StatusOr<int32_t> from_candidates(std::span<const int32_t> tokens, std::span<const int32_t> history) {
     absl::StatusOr<Candidates> candidates = session_.feed_and_sample(tokens, history);
     if (!candidates.ok()) return candidates.status();
-    if (candidates->logits.empty()) return candidates->ids.front();  // greedy: the device's argmax
+    if (absl::Status s = check_finite(candidates->logits, history.size()); !s.ok()) return s;
+    if (candidates->ids.size() == 1) return candidates->ids.front();  // greedy: the device's argmax
     return sampler_.sample_candidates(candidates->ids, candidates->logits, history);
   }
 
@@ -116,7 +132,9 @@ class Picker {
     if (!logits.ok()) return logits.status();
     const int64_t vocab = session_.vocab_size();
     if (callbacks_.on_logits) callbacks_.on_logits(*logits, static_cast<int64_t>(logits->size()) / vocab);
-    return sampler_.sample(std::span<const float>(logits->data() + logits->size() - vocab, vocab), history);
+    const std::span<const float> last(logits->data() + logits->size() - vocab, vocab);
+    if (absl::Status s = check_finite(last, history.size()); !s.ok()) return s;
+    return sampler_.sample(last, history);
   }
 
   Session& session_;

@@ -255,13 +255,12 @@ absl::Status Session::run_step(std::span<const int32_t> tokens, Read read, std::
   }
   if (read == Read::candidates) {
     const int64_t k = sampling_op(*sampling_, vocab_size()).k;
+    // Greedy reads the id and its logit back: 8 bytes a token, the logit
+    // there to catch a model whose logits are not finite.
     out_candidates->ids.resize(k);
+    out_candidates->logits.resize(k);
     step.outputs.push_back({static_cast<uint32_t>(io.ids), 0, out_candidates->ids.data(), k * sizeof(int32_t)});
-    // Greedy needs the id alone: 4 bytes back per token.
-    if (k > 1) {
-      out_candidates->logits.resize(k);
-      step.outputs.push_back({static_cast<uint32_t>(io.values), 0, out_candidates->logits.data(), k * sizeof(float)});
-    }
+    step.outputs.push_back({static_cast<uint32_t>(io.values), 0, out_candidates->logits.data(), k * sizeof(float)});
   }
   if (absl::Status s = executable.run(step); !s.ok()) return s;
   position_ += count;

@@ -33,7 +33,7 @@ enum class LogitRows : uint8_t {
 };
 
 // What the device's top_k op chose for the last token fed: ids, most likely
-// first, and their raw logits (none read for greedy sampling).
+// first, and their raw logits.
 struct Candidates {
   std::vector<int32_t> ids;
   std::vector<float> logits;
