@@ -1,5 +1,6 @@
 #include "kernels/vulkan/kernel_table.h"
 
+#include "kernels/vulkan/gemv_shape.h"
 #include "kernels/vulkan/spirv_blobs.h"
 
 namespace kiln::kernels::vulkan {
@@ -47,10 +48,10 @@ uint64_t per_input_row(const GridContext& c) {
 // One workgroup in all (the sampling op).
 uint64_t one_workgroup(const GridContext&) { return 1; }
 
-// gemv: one column per workgroup, or one per subgroup.
-uint64_t gemv_columns(const GridContext& c) { return product_columns(c); }
+// gemv: KILN_VULKAN_GEMV_COLUMNS columns per workgroup, or per subgroup.
+uint64_t gemv_columns(const GridContext& c) { return ceil_div(product_columns(c), KILN_VULKAN_GEMV_COLUMNS); }
 uint64_t gemv_subgroup_columns(const GridContext& c) {
-  return ceil_div(product_columns(c), c.wg_size / c.subgroup_size);
+  return ceil_div(product_columns(c), uint64_t{KILN_VULKAN_GEMV_COLUMNS} * (c.wg_size / c.subgroup_size));
 }
 
 // tiled: 16 x 16 output tiles.

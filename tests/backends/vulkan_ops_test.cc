@@ -19,12 +19,14 @@ struct MatmulCase {
   bool transpose_b;
   bool bias;
   int64_t rows;        // this step's rows; the bound is rows + 5 for tiled
+  int64_t k = 77;      // 77: the scalar path; a multiple of 8: gemv's 16-byte path (with transpose_b)
 };
 
 std::string name_of(const ::testing::TestParamInfo<MatmulCase>& info) {
   const MatmulCase& c = info.param;
   return c.kernel + "_" + c.variant + "_" + std::string(program::dtype_name(c.weight_dtype)) +
-         (c.transpose_b ? "_t" : "_n") + (c.bias ? "_bias" : "") + "_rows" + std::to_string(c.rows);
+         (c.transpose_b ? "_t" : "_n") + (c.bias ? "_bias" : "") + "_rows" + std::to_string(c.rows) +
+         "_k" + std::to_string(c.k);
 }
 
 class VulkanMatmulTest : public VulkanTest, public ::testing::WithParamInterface<MatmulCase> {};
@@ -45,9 +47,11 @@ std::vector<double> reference_product(const std::vector<float>& x, const std::ve
 
 TEST_P(VulkanMatmulTest, MatchesReference) {
   const MatmulCase c = GetParam();
-  constexpr int64_t kK = 77;
-  const std::vector<int64_t> widths = c.kernel == "matmul_qkv" ? std::vector<int64_t>{300, 45, 45}
-                                                                : std::vector<int64_t>{300};
+  const int64_t kK = c.k;
+  // Odd widths: gemv's last subgroup has a column past N, and one subgroup
+  // straddles q and k.
+  const std::vector<int64_t> widths = c.kernel == "matmul_qkv" ? std::vector<int64_t>{301, 45, 45}
+                                                                : std::vector<int64_t>{301};
   const int weight_count = c.kernel == "matmul" ? 1 : (c.kernel == "fused_gate_up" ? 2 : 3);
   ProgramBuilder b;
   const int32_t t = b.slot("T", c.rows + (c.variant == "tiled" ? 5 : 0));
@@ -116,6 +120,13 @@ std::vector<MatmulCase> matmul_cases() {
         for (bool transpose_b : {false, true}) {
           const bool bias = kernel != "fused_gate_up" && transpose_b;
           cases.push_back({kernel, variant, dtype, transpose_b, bias, variant == "tiled" ? 19 : 1});
+          // gemv's 16-byte path: unrolled blocks and a remainder, for
+          // subgroups of 8 (lavapipe) and 32, and for a 256-lane workgroup.
+          if (variant != "tiled" && transpose_b) {
+            cases.push_back({kernel, variant, dtype, transpose_b, bias, 1, 8 * (2 * 128 + 5)});
+            if (variant == "gemv") cases.push_back({kernel, variant, dtype, transpose_b, bias, 1, 8 * (1024 + 7)});
+            if (variant == "gemv_subgroup") cases.push_back({kernel, variant, dtype, transpose_b, bias, 3, 8 * 69});
+          }
         }
       }
     }
