@@ -49,7 +49,10 @@ class Slots {
       if (slot >= 0) terms.push_back(slot);
     }
     if (terms.empty()) return program::Dim::fixed(param.value);
-    std::sort(terms.begin(), terms.end());
+    // By name, so a sum is one slot whatever order the op lists its terms
+    // in, named as the Program's contract writes it: P+T, not T+P.
+    std::sort(terms.begin(), terms.end(),
+              [&](int32_t a, int32_t b) { return slots_[a].name < slots_[b].name; });
     if (terms.size() == 1 && param.scale == 1 && param.value == 0) return program::Dim::of_slot(terms[0]);
     const std::string name = derived_name(terms, param.scale, param.value);
     if (const int32_t slot = find(name); slot >= 0) return program::Dim::of_slot(slot);
