@@ -7,8 +7,8 @@
 #include "frontend/graph_json.h"
 #include "gtest/gtest.h"
 #include "passes/pass_manager.h"
-#include "passes/program_check.h"
-#include "passes/program_json.h"
+#include "program/program_check.h"
+#include "program/program_json.h"
 
 namespace kiln::passes {
 namespace {
@@ -24,14 +24,14 @@ TEST_P(ExampleTest, CompilesWithinFivePercentOfTheLowerBound) {
   PassContext context;
   ASSERT_TRUE(manager->run(*graph, context).ok());
   ASSERT_TRUE(context.program.has_value());
-  const Program& program = *context.program;
+  const program::Program& program = *context.program;
   const double ratio = static_cast<double>(program.arena_bytes) / static_cast<double>(program.arena_lower_bound_bytes);
   std::printf("%s: arena %lld bytes, lower bound %lld, ratio %.4f\n", GetParam(),
               static_cast<long long>(program.arena_bytes), static_cast<long long>(program.arena_lower_bound_bytes),
               ratio);
   EXPECT_LE(ratio, 1.05);
-  EXPECT_TRUE(check_program(program).ok()) << check_program(program);
-  absl::StatusOr<Program> again = program_from_json(program_to_json(program));
+  EXPECT_TRUE(program::check_program(program).ok()) << program::check_program(program);
+  absl::StatusOr<program::Program> again = program::program_from_json(program::program_to_json(program));
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(*again, program);
 }

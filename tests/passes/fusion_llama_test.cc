@@ -32,7 +32,7 @@ std::vector<std::string> dispatched_kernels(const std::string& file, const std::
   EXPECT_TRUE(status.ok()) << status;
   std::vector<std::string> kernels;
   if (context.program) {
-    for (const Dispatch& dispatch : context.program->dispatches) kernels.push_back(dispatch.kernel);
+    for (const program::Dispatch& dispatch : context.program->dispatches) kernels.push_back(dispatch.kernel);
   }
   return kernels;
 }

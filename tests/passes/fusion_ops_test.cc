@@ -76,7 +76,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadNode{"ffn_down_contraction", "%f = fused_ffn(%x, %wg, %wg, %wd)",
                 "operand 'w_down' (f32[32, 24]): contraction dim 32 must equal the intermediate size 40"},
         BadNode{"ffn_activation", "%f = fused_ffn(%x, %wg, %wg, %wd) {act = \"relu\"}",
-                "act must be \"silu\" or \"gelu\", got \"relu\""},
+                "%f = fused_ffn: attribute 'act' is \"relu\"; expected one of \"silu\", \"gelu\""},
         BadNode{"silu_has_no_tanh_form", "%m = fused_gate_up(%x, %wg, %wg) {approximate = \"tanh\"}",
                 "act \"silu\" does not take approximate = \"tanh\""},
         BadNode{"gate_up_widths", "%m = fused_gate_up(%x, %wg, %w)",

@@ -193,11 +193,11 @@ class Oracle {
     EXPECT_EQ(info_[&operand].bytes, info_[node.output()].bytes) << node.label();
   }
 
-  const TensorRef& ref(const ir::Value* v) const { return plan_.placements.at(v->name()); }
+  const Placement& ref(const ir::Value* v) const { return plan_.placements.at(v->name()); }
 
   void check_alignment_and_bounds() {
     for (const auto& [value, info] : info_) {
-      const TensorRef& r = ref(value);
+      const Placement& r = ref(value);
       if (r.region != Region::arena) continue;
       EXPECT_EQ(r.offset % plan_.alignment, 0) << value->name();
       EXPECT_LE(r.offset + info.bytes, plan_.arena_bytes) << value->name();

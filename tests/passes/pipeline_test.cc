@@ -3,7 +3,7 @@
 #include "gtest/gtest.h"
 #include "ir/text.h"
 #include "passes/pass_manager.h"
-#include "passes/program_json.h"
+#include "program/program_json.h"
 
 namespace kiln::passes {
 namespace {
@@ -28,15 +28,17 @@ TEST(PipelineTest, CompilesAGraphToAProgramAndItsJson) {
   PassContext context;
   ASSERT_TRUE(manager->run(*graph, context).ok());
   ASSERT_TRUE(context.program.has_value());
-  const Program& program = *context.program;
+  const program::Program& program = *context.program;
   EXPECT_EQ(graph->find_value("dead"), nullptr);
   EXPECT_EQ(graph->find_value("unused"), nullptr);
   ASSERT_EQ(program.dispatches.size(), 3u);
   EXPECT_EQ(program.dispatches[0].kernel, "matmul");
   EXPECT_EQ(program.dispatches[1].kernel, "silu");
-  EXPECT_EQ(program.dispatches[1].uniforms, std::vector<std::string>{"T"});
+  ASSERT_EQ(program.dispatches[1].step_params.size(), 1u);
+  EXPECT_EQ(program.dispatches[1].step_params[0].name, "n");
+  EXPECT_EQ(program.slots.at(program.dispatches[1].step_params[0].slot).name, "32*T");
   EXPECT_EQ(program.weights.size(), 2u);
-  absl::StatusOr<Program> again = program_from_json(program_to_json(program));
+  absl::StatusOr<program::Program> again = program::program_from_json(program::program_to_json(program));
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(*again, program);
 }

@@ -78,7 +78,27 @@ TEST(VariantRulesTest, BuiltinTablesCompile) {
   }
 }
 
-TEST(SelectVariantsPassTest, CpuDispatchesRunTheReferenceKernels) {
+// has_kernel reads the target backend's own table: a row rooted at the op,
+// at an alternation naming it ("y:rmsnorm|layernorm|residual_rmsnorm"), or
+// at any op ("y:*").
+TEST(VariantRulesTest, HasKernelReadsTheTargetsTable) {
+  Target cpu;
+  EXPECT_TRUE(has_kernel(cpu, "fused_ffn"));  // the cpu table's catch-all row
+  EXPECT_TRUE(has_kernel(cpu, "matmul"));
+  Target opencl;
+  opencl.backend = "opencl";
+  EXPECT_TRUE(has_kernel(opencl, "matmul"));
+  EXPECT_TRUE(has_kernel(opencl, "fused_gate_up"));
+  EXPECT_TRUE(has_kernel(opencl, "residual_rmsnorm"));  // one op of an alternation
+  EXPECT_TRUE(has_kernel(opencl, "slice"));
+  EXPECT_FALSE(has_kernel(opencl, "fused_ffn"));
+  EXPECT_FALSE(has_kernel(opencl, "matmul_rmsnorm"));
+  Target unknown;
+  unknown.backend = "metal";
+  EXPECT_FALSE(has_kernel(unknown, "add"));
+}
+
+TEST(SelectVariantsPassTest, CpuDispatchesRunTheirTablesVariants) {
   ir::Graph graph = parse(R"(symbol T <= 1
 input %x : f32[T, 8]
 weight %w : f32[8, 8]
@@ -95,7 +115,7 @@ output %r
   ASSERT_TRUE(status.ok()) << status;
   ASSERT_EQ(context.program->dispatches.size(), 1u);
   EXPECT_EQ(context.program->dispatches[0].kernel, "matmul_rmsnorm");
-  EXPECT_EQ(context.program->dispatches[0].variant, "reference");
+  EXPECT_EQ(context.program->dispatches[0].variant, "vector");  // cpu.fused.vector
 }
 
 TEST(SelectVariantsPassTest, RefusesABackendWithoutATable) {
@@ -103,9 +123,9 @@ TEST(SelectVariantsPassTest, RefusesABackendWithoutATable) {
   absl::StatusOr<PassManager> manager = PassManager::from_pipeline("plan-memory,schedule,select-variants");
   ASSERT_TRUE(manager.ok());
   PassContext context;
-  context.target.backend = "vulkan";
+  context.target.backend = "metal";
   absl::Status status = manager->run(graph, context);
-  EXPECT_EQ(status.message(), "select-variants: backend 'vulkan' has no kernel variant table; known: cpu");
+  EXPECT_EQ(status.message(), "select-variants: backend 'metal' has no kernel variant table; known: cpu, opencl, vulkan");
 }
 
 TEST(SelectVariantsPassTest, NeedsAProgram) {
