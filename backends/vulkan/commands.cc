@@ -53,6 +53,7 @@ absl::Status record_dispatches(kiln_executable& e, VkCommandBuffer commands) {
     }
     PushConstants push{};
     push.steps = e.steps.address;
+    push.scratch = plan.scratch_bytes > 0 ? e.scratch.address + plan.scratch_offset : 0;
     size_t operand = 0;
     for (const auto* refs : {&dispatch.inputs, &dispatch.outputs}) {
       for (const program::TensorRef& ref : *refs) {

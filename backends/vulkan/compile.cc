@@ -29,6 +29,7 @@ absl::Status plan_grid(const kiln_device& device, const program::Program& progra
   }
   plan.groups_x = static_cast<uint32_t>(x);
   plan.groups_y = static_cast<uint32_t>(y);
+  plan.scratch_bytes = row.kernel.scratch != nullptr ? row.kernel.scratch(context) : 0;
   return absl::OkStatus();
 }
 
@@ -39,6 +40,12 @@ absl::StatusOr<DispatchPlan> plan_dispatch(kiln_device& device, const program::P
   const std::string label = support::dispatch_label(program, index);
   if (dispatch.inputs.size() + dispatch.outputs.size() > kMaxOperands) {
     return absl::InvalidArgumentError(absl::StrCat(label, ": more than ", kMaxOperands, " operands"));
+  }
+  if (row->kernel.needs_cooperative_matrix && !device.constants().cooperative_matrix) {
+    return absl::FailedPreconditionError(absl::StrCat(label, ": variant ", dispatch.variant,
+                                                      " needs cooperative matrices (VK_NV_cooperative_matrix, 16 x 16 x "
+                                                      "16 f16 -> f32), which '",
+                                                      device.properties().deviceName, "' lacks"));
   }
   if (row->kernel.needs_subgroups && device.constants().subgroup_size == 0) {
     return absl::FailedPreconditionError(absl::StrCat(label, ": variant ", dispatch.variant,
@@ -68,6 +75,25 @@ void place_barriers(const program::Program& program, std::vector<DispatchPlan>& 
       since = static_cast<int32_t>(i);
     }
   }
+}
+
+// Gives each dispatch that keeps scratch its own range of one buffer,
+// zero-filled once; the kernels leave it as they found it (zeroed
+// counters) or overwrite it before reading.
+absl::Status allocate_scratch(kiln_executable& e) {
+  uint64_t total = 0;
+  for (DispatchPlan& plan : e.plans) {
+    plan.scratch_offset = total;
+    total += (plan.scratch_bytes + 255) / 256 * 256;
+  }
+  if (total == 0) return absl::OkStatus();
+  absl::StatusOr<kiln_device::Buffer> buffer = e.device->create_buffer(total, Memory::device_local, "the scratch");
+  if (!buffer.ok()) return buffer.status();
+  e.scratch = *buffer;
+  absl::StatusOr<VkCommandBuffer> commands = e.device->begin_one_time();
+  if (!commands.ok()) return commands.status();
+  vkCmdFillBuffer(*commands, e.scratch.buffer, 0, VK_WHOLE_SIZE, 0);
+  return e.device->end_one_time(*commands, "zero-filling the scratch");
 }
 
 // Lays |bindings| out back to back at their bound sizes; returns the total.
@@ -135,6 +161,7 @@ absl::StatusOr<std::unique_ptr<kiln_executable>> compile_program(kiln_device* de
     if (!buffer.ok()) return buffer.status();
     *a.buffer = *buffer;
   }
+  if (absl::Status s = allocate_scratch(*executable); !s.ok()) return s;
   if (device->profiling() && !p.dispatches.empty()) {
     VkQueryPoolCreateInfo info{};
     info.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO;
@@ -153,5 +180,5 @@ absl::StatusOr<std::unique_ptr<kiln_executable>> compile_program(kiln_device* de
 kiln_executable::~kiln_executable() {
   if (commands != VK_NULL_HANDLE) vkFreeCommandBuffers(device->handle(), device->command_pool(), 1, &commands);
   if (queries != VK_NULL_HANDLE) vkDestroyQueryPool(device->handle(), queries, nullptr);
-  for (kiln_device::Buffer* buffer : {&arena, &steps, &inputs, &outputs}) device->destroy_buffer(*buffer);
+  for (kiln_device::Buffer* buffer : {&arena, &steps, &inputs, &outputs, &scratch}) device->destroy_buffer(*buffer);
 }

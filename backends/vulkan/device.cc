@@ -88,6 +88,7 @@ absl::Status kiln_device::create(uint32_t index, const kiln_device_options& opti
   caps.struct_size = sizeof caps;
   describe_device(physical_, &caps);
   constants_.subgroup_size = caps.subgroup_size_min == caps.subgroup_size_max ? caps.subgroup_size_min : 0;
+  constants_.cooperative_matrix = caps.cooperative_matrix != 0;
 
   uint32_t family_count = 0;
   vkGetPhysicalDeviceQueueFamilyProperties(physical_, &family_count, nullptr);
@@ -110,6 +111,15 @@ absl::Status kiln_device::create(uint32_t index, const kiln_device_options& opti
   enable12.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES;
   enable12.bufferDeviceAddress = VK_TRUE;
   enable12.shaderFloat16 = f12.shaderFloat16;
+  // matmul_coopmat.comp: the NV extension, its feature, and the Vulkan
+  // memory model its SPIR-V declares (describe_device checked all three).
+  VkPhysicalDeviceCooperativeMatrixFeaturesNV coopmat{};
+  coopmat.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV;
+  coopmat.cooperativeMatrix = VK_TRUE;
+  if (constants_.cooperative_matrix) {
+    enable12.vulkanMemoryModel = VK_TRUE;
+    enable12.pNext = &coopmat;
+  }
   VkPhysicalDeviceVulkan11Features enable11{};
   enable11.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES;
   enable11.storageBuffer16BitAccess = VK_TRUE;
@@ -121,6 +131,7 @@ absl::Status kiln_device::create(uint32_t index, const kiln_device_options& opti
   std::vector<const char*> extensions;
   creation_feedback_ = has_extension(physical_, VK_EXT_PIPELINE_CREATION_FEEDBACK_EXTENSION_NAME);
   if (creation_feedback_) extensions.push_back(VK_EXT_PIPELINE_CREATION_FEEDBACK_EXTENSION_NAME);
+  if (constants_.cooperative_matrix) extensions.push_back(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
 
   const float priority = 1.0f;
   VkDeviceQueueCreateInfo queue{};

@@ -36,11 +36,13 @@ struct Buffer {
 };
 
 // The layout every kernel shares: no descriptor sets, one push-constant
-// block (kernels/vulkan/common.glsl): the step-values address, then one
-// address per operand.
+// block (kernels/vulkan/common.glsl): the step-values address, the
+// dispatch's scratch (0 when its kernel keeps none), then one address per
+// operand.
 constexpr uint32_t kMaxOperands = 12;
 struct PushConstants {
   VkDeviceAddress steps;
+  VkDeviceAddress scratch;
   VkDeviceAddress operands[kMaxOperands];
 };
 

@@ -17,6 +17,8 @@ struct DispatchPlan {
   uint32_t groups_x = 0;
   uint32_t groups_y = 0;
   bool barrier_before = false;
+  uint64_t scratch_bytes = 0;   // the kernel's scratch (Kernel::scratch)
+  uint64_t scratch_offset = 0;  // of it in the executable's scratch buffer
 };
 
 }  // namespace kiln::backends::vulkan
@@ -33,6 +35,7 @@ struct kiln_executable {
   kiln_device::Buffer steps;    // one uint32 per Program slot
   kiln_device::Buffer inputs;   // every input binding at its bound size, back to back
   kiln_device::Buffer outputs;  // likewise for outputs
+  kiln_device::Buffer scratch;  // every dispatch's scratch, zero-filled at compile; absent when none needs one
   std::vector<uint64_t> input_offsets;   // of each input binding within `inputs`
   std::vector<uint64_t> output_offsets;
   kiln_weights* weights = nullptr;

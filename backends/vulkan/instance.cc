@@ -72,6 +72,39 @@ bool has_device_extension(VkPhysicalDevice device, const char* name) {
                      [&](const VkExtensionProperties& e) { return std::strcmp(e.extensionName, name) == 0; });
 }
 
+// Whether |device| multiplies 16 x 16 x 16 f16 fragments into f32 in
+// subgroups of 32 through VK_NV_cooperative_matrix, with the Vulkan memory
+// model its shaders declare: what kernels/vulkan/matmul_coopmat.comp needs.
+bool has_nv_cooperative_matrix(VkPhysicalDevice device, uint32_t subgroup_min, uint32_t subgroup_max) {
+  if (subgroup_min != 32 || subgroup_max != 32) return false;
+  if (!has_device_extension(device, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME)) return false;
+  VkPhysicalDeviceCooperativeMatrixFeaturesNV coopmat{};
+  coopmat.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV;
+  VkPhysicalDeviceVulkan12Features features12{};
+  features12.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES;
+  features12.pNext = &coopmat;
+  VkPhysicalDeviceFeatures2 features{};
+  features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
+  features.pNext = &features12;
+  vkGetPhysicalDeviceFeatures2(device, &features);
+  if (!coopmat.cooperativeMatrix || !features12.vulkanMemoryModel || !features12.shaderFloat16) return false;
+  absl::StatusOr<Instance*> instance = Instance::get();
+  if (!instance.ok()) return false;
+  auto list = reinterpret_cast<PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV>(
+      vkGetInstanceProcAddr((*instance)->handle(), "vkGetPhysicalDeviceCooperativeMatrixPropertiesNV"));
+  if (list == nullptr) return false;
+  uint32_t count = 0;
+  list(device, &count, nullptr);
+  std::vector<VkCooperativeMatrixPropertiesNV> shapes(count);
+  for (VkCooperativeMatrixPropertiesNV& shape : shapes) shape.sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV;
+  list(device, &count, shapes.data());
+  return std::any_of(shapes.begin(), shapes.end(), [](const VkCooperativeMatrixPropertiesNV& s) {
+    return s.MSize == 16 && s.NSize == 16 && s.KSize == 16 && s.AType == VK_COMPONENT_TYPE_FLOAT16_NV &&
+           s.BType == VK_COMPONENT_TYPE_FLOAT16_NV && s.CType == VK_COMPONENT_TYPE_FLOAT32_NV &&
+           s.DType == VK_COMPONENT_TYPE_FLOAT32_NV && s.scope == VK_SCOPE_SUBGROUP_NV;
+  });
+}
+
 }  // namespace
 
 absl::StatusOr<Instance*> Instance::get() {
@@ -234,7 +267,7 @@ void describe_device(VkPhysicalDevice device, kiln_capabilities* out) {
   caps.f16_storage = features11.storageBuffer16BitAccess;
   caps.f16_arithmetic = features12.shaderFloat16;
   caps.bf16 = features.features.shaderInt16;  // bf16 is read as 16-bit integers and widened
-  caps.cooperative_matrix = 0;  // no cooperative-matrix kernel yet (docs/vulkan.md)
+  caps.cooperative_matrix = has_nv_cooperative_matrix(device, caps.subgroup_size_min, caps.subgroup_size_max) ? 1 : 0;
   caps.timestamps = limits.timestampComputeAndGraphics && limits.timestampPeriod > 0;
   support::copy_fitting(caps, out);
 }

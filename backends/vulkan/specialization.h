@@ -14,7 +14,8 @@ namespace kiln::backends::vulkan {
 
 // What the device contributes to a kernel's constants.
 struct DeviceConstants {
-  uint32_t subgroup_size = 0;  // 0: no subgroup arithmetic
+  uint32_t subgroup_size = 0;        // 0: no subgroup arithmetic
+  bool cooperative_matrix = false;   // VK_NV_cooperative_matrix enabled, 16 x 16 x 16 f16 -> f32
 };
 
 // The values of one pipeline's specialisation constants: entry i gives

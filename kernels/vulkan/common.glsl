@@ -6,6 +6,9 @@
 // with the command buffer: pc.operand[i] is input i for i < num_inputs,
 // then the outputs in order (OUT(j)). pc.steps is the step-values buffer,
 // one uint per Program slot, written by the host before each step.
+// pc.scratch is the dispatch's own zero-filled scratch, for a kernel whose
+// kernel-table row asks for one (0 otherwise); it keeps its contents
+// between steps.
 #extension GL_EXT_buffer_reference : require
 #extension GL_EXT_buffer_reference_uvec2 : require
 #extension GL_EXT_shader_16bit_storage : require
@@ -46,6 +49,7 @@ layout(buffer_reference, std430, buffer_reference_align = 4) buffer I32Buf { int
 
 layout(push_constant) uniform Operands {
   uvec2 steps;
+  uvec2 scratch;
   uvec2 operand[KILN_MAX_OPERANDS];
 } pc;
 

@@ -1,6 +1,6 @@
 #include "kernels/vulkan/kernel_table.h"
 
-#include "kernels/vulkan/gemv_shape.h"
+#include "kernels/vulkan/shapes.h"
 #include "kernels/vulkan/spirv_blobs.h"
 
 namespace kiln::kernels::vulkan {
@@ -54,6 +54,37 @@ uint64_t gemv_subgroup_columns(const GridContext& c) {
   return ceil_div(product_columns(c), uint64_t{KILN_VULKAN_GEMV_COLUMNS} * (c.wg_size / c.subgroup_size));
 }
 
+// attention split: one workgroup per (row of q, kv head, block of
+// KILN_VULKAN_ATTENTION_KEYS cache rows); blocks past this step's KV
+// length return at once.
+uint64_t attention_blocks(const GridContext& c) {
+  const program::Dispatch& d = c.dispatch;
+  const int64_t rows = program::extent(d.inputs[0].shape[0], c.bound);
+  const int64_t kv_heads = program::extent(d.inputs[1].shape[1], c.bound);
+  const int64_t capacity = program::extent(d.inputs[1].shape[0], c.bound);
+  return rows * kv_heads * ceil_div(capacity, KILN_VULKAN_ATTENTION_KEYS);
+}
+
+// Per (row, kv head): a counter padded to 16 bytes, then per (block, query
+// head of the group) the block's max, sum and Dh partial sums, all f32
+// (attention_split.comp).
+uint64_t attention_scratch(const GridContext& c) {
+  const program::Dispatch& d = c.dispatch;
+  const auto dim = [&](const program::TensorRef& ref, size_t i) { return program::extent(ref.shape[i], c.bound); };
+  const int64_t group = dim(d.inputs[0], 1) / dim(d.inputs[1], 1);
+  const uint64_t blocks = ceil_div(dim(d.inputs[1], 0), KILN_VULKAN_ATTENTION_KEYS);
+  const uint64_t record = 4 + blocks * group * (dim(d.inputs[0], 2) + 2);
+  return 4 * record * dim(d.inputs[0], 0) * dim(d.inputs[1], 1);
+}
+
+// coopmat: 128 x 128 output tiles (matmul_coopmat.comp).
+uint64_t coopmat_tiles(const GridContext& c) {
+  const program::TensorRef& out = c.dispatch.outputs[0];
+  const int64_t n = cols(out, c.bound);
+  const uint64_t rows = n == 0 ? 0 : elements(out, c.bound) / n;
+  return ceil_div(rows, 128) * ceil_div(product_columns(c), 128);
+}
+
 // tiled: 16 x 16 output tiles.
 uint64_t tiles(const GridContext& c) {
   const program::TensorRef& out = c.dispatch.outputs[0];
@@ -70,6 +101,7 @@ std::span<const KernelRow> kernel_table() {
       {"add", "reference", {s::add_reference, per_output_element}},
       {"argmax", "reference", {s::argmax_reference, per_input_row}},
       {"attention", "reference", {s::attention_reference, per_input_row}},
+      {"attention", "split", {s::attention_split, attention_blocks, false, attention_scratch}},
       {"cast", "reference", {s::cast_reference, per_output_element}},
       {"embedding", "reference", {s::embedding_reference, per_output_element}},
       {"fused_gate_up", "gemv", {s::fused_gate_up_gemv, gemv_columns}},
@@ -78,6 +110,7 @@ std::span<const KernelRow> kernel_table() {
       {"gelu", "reference", {s::gelu_reference, per_output_element}},
       {"kv_write", "reference", {s::kv_write_reference, per_input1_element}},
       {"layernorm", "reference", {s::layernorm_reference, per_input_row}},
+      {"matmul", "coopmat", {s::matmul_coopmat, coopmat_tiles, true, nullptr, true}},
       {"matmul", "gemv", {s::matmul_gemv, gemv_columns}},
       {"matmul", "gemv_subgroup", {s::matmul_gemv_subgroup, gemv_subgroup_columns, true}},
       {"matmul", "tiled", {s::matmul_tiled, tiles}},

@@ -27,6 +27,11 @@ struct Kernel {
   std::span<const uint32_t> spirv;  // validated SPIR-V, one entry point "main"
   GridFn grid;
   bool needs_subgroups = false;  // reads the device's subgroup_size
+  // Bytes of scratch the kernel keeps between its workgroups and across
+  // steps (pc.scratch), zero-filled once at compile; each dispatch gets its
+  // own. Null: none.
+  GridFn scratch = nullptr;
+  bool needs_cooperative_matrix = false;  // GL_NV_cooperative_matrix, 16 x 16 x 16 f16 -> f32
 };
 
 using KernelRow = backends::support::KernelRow<Kernel>;

@@ -14,7 +14,7 @@
 //   scalar: any layout, K, alignment or batched b, one element per load.
 #extension GL_EXT_control_flow_attributes : require
 #include "matmul.glsl"
-#include "kernels/vulkan/gemv_shape.h"
+#include "kernels/vulkan/shapes.h"
 #if SUBGROUP
 #extension GL_KHR_shader_subgroup_arithmetic : require
 layout(constant_id = 3) const int subgroup_size = 32;  // the device's; the plugin sets it

@@ -114,6 +114,7 @@ struct AttentionCase {
   bool llama3;
   int64_t rows;
   int64_t past;
+  std::string variant = "reference";  // or "split": the cache's rows across workgroups
 };
 
 class VulkanAttentionTest : public VulkanTest, public ::testing::WithParamInterface<AttentionCase> {};
@@ -170,7 +171,7 @@ TEST_P(VulkanAttentionTest, MatchesReference) {
   b.dispatch("rope", "reference", rope, {k}, {k});
   b.dispatch("kv_write", "reference", {}, {k_cache, k}, {k_cache});
   b.dispatch("kv_write", "reference", {}, {v_cache, v}, {v_cache});
-  b.dispatch("attention", "reference", {boolean("causal", true), real("scale", 0)}, {q, k_cache, v_cache}, {out});
+  b.dispatch("attention", c.variant, {boolean("causal", true), real("scale", 0)}, {q, k_cache, v_cache}, {out});
   ASSERT_EQ(load(b.json()), KILN_OK) << error_.message;
 
   // Every row up to P + T, written in steps: the first P rows 16 at a time,
@@ -227,11 +228,17 @@ TEST_P(VulkanAttentionTest, MatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, VulkanAttentionTest,
                          ::testing::Values(AttentionCase{false, false, 13, 0}, AttentionCase{true, false, 1, 270},
-                                           AttentionCase{false, true, 1, 137}, AttentionCase{true, true, 7, 200}),
+                                           AttentionCase{false, true, 1, 137}, AttentionCase{true, true, 7, 200},
+                                           // split: one block, a partial last block, every block of the cache
+                                           AttentionCase{false, false, 13, 0, "split"},
+                                           AttentionCase{true, false, 1, 270, "split"},
+                                           AttentionCase{false, true, 1, 137, "split"},
+                                           AttentionCase{true, true, 7, 200, "split"},
+                                           AttentionCase{false, false, 16, 284, "split"}),
                          [](const ::testing::TestParamInfo<AttentionCase>& info) {
                            return std::string(info.param.interleaved ? "interleaved" : "half") +
                                   (info.param.llama3 ? "_llama3" : "") + "_T" + std::to_string(info.param.rows) +
-                                  "_P" + std::to_string(info.param.past);
+                                  "_P" + std::to_string(info.param.past) + "_" + info.param.variant;
                          });
 
 }  // namespace

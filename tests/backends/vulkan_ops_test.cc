@@ -136,6 +136,50 @@ std::vector<MatmulCase> matmul_cases() {
 
 INSTANTIATE_TEST_SUITE_P(Variants, VulkanMatmulTest, ::testing::ValuesIn(matmul_cases()), name_of);
 
+// ---- Cooperative matrices ------------------------------------------------------
+
+// matmul's coopmat variant on odd shapes (M past one 128-row tile, N past
+// one 128-column tile, K not a multiple of the 32-wide step, and K % 8 == 0
+// for the 16-byte loads), with a bias; a is rounded to f16 as the kernel
+// stages it. Runs only where the device reports cooperative matrices;
+// elsewhere the plugin must refuse the variant by name.
+class VulkanCoopmatTest : public VulkanTest, public ::testing::WithParamInterface<int64_t> {};
+
+TEST_P(VulkanCoopmatTest, MatchesReference) {
+  const int64_t k = GetParam(), rows = 131, n = 301;
+  kiln_capabilities caps{};
+  caps.struct_size = sizeof caps;
+  uint32_t count = 0;
+  ASSERT_EQ(api_->probe(&caps, 1, &count, &error_), KILN_OK) << error_.message;
+  ProgramBuilder b;
+  const int32_t t = b.slot("T", rows + 5);
+  TensorRef x = b.arena(DType::f32, {Dim::of_slot(t), Dim::fixed(k)});
+  b.input("x", x);
+  TensorRef w = b.weight("w", DType::f16, {n, k});
+  TensorRef bias = b.weight("bias", DType::f32, {n});
+  TensorRef y = b.arena(DType::f32, {Dim::of_slot(t), Dim::fixed(n)});
+  b.output("y", y);
+  b.dispatch("matmul", "coopmat", {boolean("transpose_b", true)}, {x, w, bias}, {y});
+  const std::vector<float> ws = through_f16(random_values(n * k, 4, 0.3f)), bs = random_values(n, 5);
+  const int32_t loaded = load(b.json(), {bytes_of(ws, DType::f16), bytes_of(bs, DType::f32)});
+  if (!caps.cooperative_matrix) {
+    EXPECT_EQ(loaded, KILN_ERROR_FAILED_PRECONDITION);
+    EXPECT_NE(std::string(error_.message).find("variant coopmat needs cooperative matrices"), std::string::npos)
+        << error_.message;
+    GTEST_SKIP() << "the device reports no cooperative matrices: checked that the plugin refuses the variant";
+  }
+  ASSERT_EQ(loaded, KILN_OK) << error_.message;
+  const std::vector<float> xs = through_f16(random_values(rows * k, 6));
+  std::vector<std::vector<uint8_t>> out = {std::vector<uint8_t>(rows * n * 4)};
+  ASSERT_EQ(step({rows}, {bytes_of(xs, DType::f32)}, out), KILN_OK) << error_.message;
+  std::vector<double> want = reference_product(xs, ws, rows, k, n, true);
+  for (size_t i = 0; i < want.size(); ++i) want[i] += bs[i % n];
+  expect_near_all(as_floats(out[0]), want, 1e-4, "coopmat");
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, VulkanCoopmatTest, ::testing::Values(77, 136),
+                         [](const ::testing::TestParamInfo<int64_t>& info) { return "k" + std::to_string(info.param); });
+
 // ---- Norms -------------------------------------------------------------------
 
 struct NormCase {

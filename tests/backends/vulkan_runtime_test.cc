@@ -52,9 +52,9 @@ TEST_F(VulkanTest, SteadyStateStepIsOneSubmitNoAllocationOneReadback) {
 }
 
 TEST_F(VulkanTest, RefusesAKernelItLacksNamingKernelAndVariant) {
-  EXPECT_EQ(load(decode_program("coopmat")), KILN_ERROR_UNIMPLEMENTED);
+  EXPECT_EQ(load(decode_program("wmma")), KILN_ERROR_UNIMPLEMENTED);
   EXPECT_NE(std::string(error_.message).find("matmul"), std::string::npos) << error_.message;
-  EXPECT_NE(std::string(error_.message).find("coopmat"), std::string::npos) << error_.message;
+  EXPECT_NE(std::string(error_.message).find("wmma"), std::string::npos) << error_.message;
 }
 
 TEST_F(VulkanTest, RefusesADispatchWithoutAConstantItsKernelReads) {

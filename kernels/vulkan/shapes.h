@@ -1,0 +1,10 @@
+// Kernel shapes that both a GLSL kernel and the grid that launches it
+// (kernel_table.cc) must agree on; GLSL and C++ both include this file.
+#ifndef KILN_VULKAN_SHAPES_H
+#define KILN_VULKAN_SHAPES_H
+// matmul_gemv.glsl: each subgroup (gemv_subgroup) or workgroup (gemv)
+// computes this many adjacent output columns, so one read of x serves them.
+#define KILN_VULKAN_GEMV_COLUMNS 2
+// attention_split.comp: the KV rows one workgroup reads.
+#define KILN_VULKAN_ATTENTION_KEYS 64
+#endif
