@@ -61,6 +61,16 @@ std::string check_cols_at_most(const Condition& self, const ConditionContext& co
                       describe_dims(context.graph, {value.type().shape.back()}));
 }
 
+// The condition's dim index rides in `word` ("0"), its limit in `limit`.
+std::string check_dim_at_most(const Condition& self, const ConditionContext& context) {
+  const ir::Value& value = value_of(context, self.names[0]);
+  const ir::Shape& shape = value.type().shape;
+  const size_t dim = static_cast<size_t>(std::stoll(self.word));
+  if (dim >= shape.size()) return absl::StrCat(named(self.names[0], value), " has rank ", shape.size());
+  if (ir::eval_dim(shape[dim], context.graph.symbol_bounds()).value_or(self.limit + 1) <= self.limit) return "";
+  return absl::StrCat("dim", dim, " of ", named(self.names[0], value), " is ", describe_dims(context.graph, {shape[dim]}));
+}
+
 // Checks that `property` gives one answer for every named value.
 template <typename Property>
 std::string check_all_equal(const Condition& self, const ConditionContext& context, const char* what,
@@ -185,6 +195,11 @@ Condition decode(std::string value) {
 Condition cols_at_most(std::string value, int64_t limit) {
   return {.check = check_cols_at_most, .text = absl::StrCat("cols(", value, ") <= ", limit), .names = {value},
           .limit = limit, .hint = "a row must fit the fused kernel's one pass over it"};
+}
+
+Condition dim_at_most(std::string value, int64_t dim, int64_t limit) {
+  return {.check = check_dim_at_most, .text = absl::StrCat("dim", dim, "(", value, ") <= ", limit), .names = {value},
+          .limit = limit, .word = absl::StrCat(dim), .hint = "the kernel's scratch or grid is sized for so few"};
 }
 
 Condition same_dtype(std::vector<std::string> values) {

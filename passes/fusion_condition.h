@@ -71,6 +71,9 @@ RuleVerdict evaluate_rule(const Pattern& pattern, const std::vector<Condition>& 
 Condition decode(std::string value);
 // cols(v) <= limit.
 Condition cols_at_most(std::string value, int64_t limit);
+// dim<d>(v) <= limit, at its bound: dim_at_most("y", 0, 1) holds for
+// attention's [T, Hq, Dh] output in a decode graph, where rows(y) is Hq.
+Condition dim_at_most(std::string value, int64_t dim, int64_t limit);
 // Every value has the same dtype: one fused kernel serves one dtype.
 Condition same_dtype(std::vector<std::string> values);
 // Every value has the same shape (no broadcast).

@@ -4,6 +4,7 @@ namespace kiln::kernels::vulkan {
 namespace {
 
 using passes::decode;
+using passes::dim_at_most;
 using passes::target_has_subgroups;
 using passes::VariantRule;
 
@@ -34,6 +35,12 @@ passes::VariantTable variant_table() {
   // matmul_rmsnorm are not: both need a whole matrix (or a whole output
   // row) in one workgroup at decode, which would leave all but one compute
   // unit idle, so this backend keeps them unfused.
+  // attention(q[T, Hq, Dh], k, v): decode splits the cache's rows across
+  // workgroups (flash-decoding); prefill's T x Hq workgroups fill the device
+  // already, and the split's scratch grows with T.
+  table.rules.push_back({.name = "vulkan.attention.split", .pattern = "y:attention", .when = {dim_at_most("y", 0, 1)},
+                         .variant = "split",
+                         .why = "one query row: a workgroup per (kv head, 64 cache rows), combined by the last"});
   for (const std::string op : {"add", "argmax", "attention", "cast", "embedding", "gelu", "kv_write", "layernorm",
                                "mul", "relu", "residual_layernorm", "residual_rmsnorm", "rmsnorm", "rope", "scale",
                                "silu", "slice", "softmax", "top_k"}) {
