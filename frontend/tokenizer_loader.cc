@@ -92,15 +92,14 @@ absl::Status apply_generation_config(const std::filesystem::path& path, Tokenize
 absl::StatusOr<TokenizerSpec> read_hf_tokenizer_folder(const std::string& dir) {
   const std::filesystem::path folder(dir);
   std::error_code ignored;
-  if (!std::filesystem::exists(folder / "tokenizer.json", ignored)) {
-    const bool has_model = std::filesystem::exists(folder / "tokenizer.model", ignored);
-    return absl::NotFoundError(absl::StrCat(
-        dir, ": no tokenizer.json",
-        has_model ? "; kiln needs it next to tokenizer.model (transformers writes it: "
-                    "AutoTokenizer.from_pretrained(dir).save_pretrained(dir))"
-                  : ""));
+  absl::StatusOr<TokenizerSpec> spec;
+  if (std::filesystem::exists(folder / "tokenizer.json", ignored)) {
+    spec = read_tokenizer_json((folder / "tokenizer.json").string());
+  } else if (std::filesystem::exists(folder / "tokenizer.model", ignored)) {
+    spec = read_sentencepiece_model_file((folder / "tokenizer.model").string());
+  } else {
+    return absl::NotFoundError(absl::StrCat(dir, ": no tokenizer.json or tokenizer.model"));
   }
-  absl::StatusOr<TokenizerSpec> spec = read_tokenizer_json((folder / "tokenizer.json").string());
   if (!spec.ok()) return spec.status();
   for (const auto& [name, apply] : {std::pair{"tokenizer_config.json", &apply_tokenizer_config},
                                     std::pair{"generation_config.json", &apply_generation_config}}) {

@@ -28,7 +28,14 @@ absl::StatusOr<TokenizerSpec> read_gguf_tokenizer(const GgufFile& gguf);
 // by name rather than tokenised differently from HF.
 absl::StatusOr<TokenizerSpec> read_tokenizer_json(const std::string& path);
 
-// A Hugging Face folder: its tokenizer.json, with the special tokens and
+// A SentencePiece tokenizer.model (Llama 1/2, Mistral, TinyLlama): a BPE
+// model with identity normalisation, read as llama.cpp reads the same
+// vocabulary from a GGUF. Unigram models and other normalisers are refused
+// by name.
+absl::StatusOr<TokenizerSpec> read_sentencepiece_model_file(const std::string& path);
+
+// A Hugging Face folder: its tokenizer.json (or, without one, its
+// SentencePiece tokenizer.model), with the special tokens and
 // add_bos_token/add_eos_token of tokenizer_config.json and the
 // end-of-generation ids of generation_config.json where those exist.
 absl::StatusOr<TokenizerSpec> read_hf_tokenizer_folder(const std::string& dir);
