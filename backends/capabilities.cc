@@ -21,6 +21,7 @@ passes::Target to_target(std::string_view backend, const kiln_capabilities& caps
   target.shared_memory_bytes = caps.shared_memory_bytes;
   target.max_buffer_bytes = clamp_to_int64(caps.max_buffer_bytes);
   target.compute_units = caps.compute_units;
+  target.has_cooperative_matrix = caps.cooperative_matrix != 0;
   return target;
 }
 

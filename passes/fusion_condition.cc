@@ -142,6 +142,12 @@ std::string check_has_f16(const Condition&, const ConditionContext& context) {
   return context.target.has_f16 ? "" : absl::StrCat("target ", context.target.backend, " has no f16 arithmetic");
 }
 
+std::string check_has_cooperative_matrix(const Condition&, const ConditionContext& context) {
+  return context.target.has_cooperative_matrix
+             ? ""
+             : absl::StrCat("target ", context.target.backend, " has no cooperative-matrix multiply");
+}
+
 std::string check_has_subgroups(const Condition&, const ConditionContext& context) {
   return context.target.subgroup_size > 0 ? ""
                                           : absl::StrCat("target ", context.target.backend, " has no subgroups");
@@ -241,5 +247,9 @@ Condition backend_is(std::string backend) {
 Condition target_has_f16() { return {.check = check_has_f16, .text = "target.has_f16"}; }
 
 Condition target_has_subgroups() { return {.check = check_has_subgroups, .text = "target.subgroup_size > 0"}; }
+
+Condition target_has_cooperative_matrix() {
+  return {.check = check_has_cooperative_matrix, .text = "target.has_cooperative_matrix"};
+}
 
 }  // namespace kiln::passes

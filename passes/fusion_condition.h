@@ -94,5 +94,6 @@ Condition fits_workgroup_memory(std::string value, int64_t bytes_per_element);
 Condition backend_is(std::string backend);
 Condition target_has_f16();
 Condition target_has_subgroups();
+Condition target_has_cooperative_matrix();
 
 }  // namespace kiln::passes

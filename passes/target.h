@@ -14,6 +14,7 @@ struct Target {
   int64_t subgroup_size = 0;        // 0: no subgroup operations
   int64_t shared_memory_bytes = 0;  // per workgroup; 0 when not a GPU
   int64_t max_buffer_bytes = 0;     // 0: unlimited; weight chunks are planned within it
+  bool has_cooperative_matrix = false;  // f16 cooperative-matrix multiply (Vulkan's NV extension)
   int64_t compute_units = 0;        // 0: unknown; a GPU fusion rule must fill this many workgroups
 };
 

@@ -40,10 +40,12 @@ absl::StatusOr<passes::Target> parse_target_option(std::string_view text) {
       target.shared_memory_bytes = *number;
     } else if (key == "max_buffer_bytes") {
       target.max_buffer_bytes = *number;
+    } else if (key == "cooperative_matrix") {
+      target.has_cooperative_matrix = *number != 0;
     } else {
       return absl::InvalidArgumentError(absl::StrCat("--target: unknown key '", key,
                                                      "'; known: backend, has_f16, subgroup_size, "
-                                                     "shared_memory_bytes, max_buffer_bytes"));
+                                                     "shared_memory_bytes, max_buffer_bytes, cooperative_matrix"));
     }
   }
   return target;
