@@ -80,8 +80,8 @@ absl::Status GgufWriter::add_tensor(std::string name, ir::DType dtype, std::vect
   return add_tensor(std::move(name), *type, std::move(shape), data);
 }
 
-absl::Status GgufWriter::add_tensor(std::string name, const GgmlType& type,
-                                    std::vector<int64_t> shape, const void* data) {
+absl::Status GgufWriter::check_new_tensor(const std::string& name, const GgmlType& type,
+                                          const std::vector<int64_t>& shape, uint64_t& out_bytes) const {
   if (std::ranges::find(tensors_, name, &Tensor::name) != tensors_.end()) {
     return absl::InvalidArgumentError(absl::StrCat("tensor '", name, "' is already added"));
   }
@@ -94,11 +94,28 @@ absl::Status GgufWriter::add_tensor(std::string name, const GgmlType& type,
     return absl::InvalidArgumentError(
         absl::StrCat("tensor '", name, "': ", bytes.status().message()));
   }
+  out_bytes = *bytes;
+  return absl::OkStatus();
+}
+
+absl::Status GgufWriter::add_tensor(std::string name, const GgmlType& type,
+                                    std::vector<int64_t> shape, const void* data) {
+  uint64_t bytes = 0;
+  if (absl::Status status = check_new_tensor(name, type, shape, bytes); !status.ok()) return status;
   const auto* begin = static_cast<const uint8_t*>(data);
   tensors_.push_back({.name = std::move(name),
                       .type = type,
                       .shape = std::move(shape),
-                      .data = std::vector<uint8_t>(begin, begin + *bytes)});
+                      .bytes = bytes,
+                      .data = std::vector<uint8_t>(begin, begin + bytes)});
+  return absl::OkStatus();
+}
+
+absl::Status GgufWriter::add_tensor_info(std::string name, const GgmlType& type, std::vector<int64_t> shape) {
+  uint64_t bytes = 0;
+  if (absl::Status status = check_new_tensor(name, type, shape, bytes); !status.ok()) return status;
+  tensors_.push_back({.name = std::move(name), .type = type, .shape = std::move(shape), .bytes = bytes,
+                      .streamed = true});
   return absl::OkStatus();
 }
 
@@ -115,14 +132,13 @@ absl::StatusOr<uint64_t> GgufWriter::alignment() const {
   return *alignment;
 }
 
-absl::StatusOr<std::vector<uint8_t>> GgufWriter::serialize() const {
+absl::Status GgufWriter::put_header(ByteWriter& out) const {
   if (version_ != 2 && version_ != 3) {
     return absl::InvalidArgumentError(
         absl::StrCat("GGUF version ", version_, " cannot be written (expected 2 or 3)"));
   }
   const absl::StatusOr<uint64_t> alignment = this->alignment();
   if (!alignment.ok()) return alignment.status();
-  ByteWriter out;
   out.put_bytes(kGgufMagic);
   out.put<uint32_t>(version_);
   out.put<uint64_t>(tensors_.size());
@@ -142,13 +158,33 @@ absl::StatusOr<std::vector<uint8_t>> GgufWriter::serialize() const {
     }
     out.put<uint32_t>(tensor.type.id);
     out.put<uint64_t>(offset);
-    offset = *align_up(offset + tensor.data.size(), *alignment);
-  }
-  for (const Tensor& tensor : tensors_) {
-    out.pad_to(*alignment);
-    out.put_bytes(tensor.data);
+    offset = *align_up(offset + tensor.bytes, *alignment);
   }
   out.pad_to(*alignment);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<uint8_t>> GgufWriter::header() const {
+  ByteWriter out;
+  if (absl::Status status = put_header(out); !status.ok()) return status;
+  return std::move(out).bytes();
+}
+
+absl::StatusOr<std::vector<uint8_t>> GgufWriter::serialize() const {
+  for (const Tensor& tensor : tensors_) {
+    if (tensor.streamed) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("tensor '", tensor.name, "' has no data here: stream it after header()"));
+    }
+  }
+  ByteWriter out;
+  if (absl::Status status = put_header(out); !status.ok()) return status;
+  const uint64_t alignment = *this->alignment();
+  for (const Tensor& tensor : tensors_) {
+    out.pad_to(alignment);
+    out.put_bytes(tensor.data);
+  }
+  out.pad_to(alignment);
   return std::move(out).bytes();
 }
 

@@ -13,5 +13,7 @@ int run_command(std::span<char*> args);
 int opt_command(std::span<char*> args);
 int tokenize_command(std::span<char*> args);
 int perplexity_command(std::span<char*> args);
+int bench_command(std::span<char*> args);
+int synth_command(std::span<char*> args);
 
 }  // namespace kiln::cli

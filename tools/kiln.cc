@@ -22,6 +22,8 @@ constexpr Command kCommands[] = {
     {"compile", "compile a graph or model into a Program (JSON)", compile_command},
     {"run", "run a graph on .npy inputs, or generate text from a model", run_command},
     {"perplexity", "report a model's perplexity on a text file", perplexity_command},
+    {"bench", "measure a model's prefill and decode speed against the device's copy bandwidth", bench_command},
+    {"synth", "write a random-weight model with a released model's shapes (HF or GGUF)", synth_command},
     {"tokenize", "encode text to token ids, or decode ids to text", tokenize_command},
     {"opt", "run a pass pipeline over text IR and print the result", opt_command},
 };

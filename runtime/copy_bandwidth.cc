@@ -1,0 +1,65 @@
+#include "runtime/copy_bandwidth.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "ir/graph.h"
+#include "runtime/graph_runner.h"
+
+namespace kiln::runtime {
+namespace {
+
+constexpr int64_t kRowFloats = 4096;
+
+// y = cast(x) to f32, x an f32 weight of `rows` rows: a copy the compiler
+// keeps (only a cast to another dtype would change the bytes, but no pass
+// removes a same-dtype cast) and every backend has a kernel for.
+absl::StatusOr<ir::Graph> copy_graph(int64_t rows, std::shared_ptr<const std::vector<float>> data) {
+  ir::Graph graph;
+  const ir::TensorType type{ir::DType::f32, {rows, kRowFloats}};
+  ir::WeightData weight{.owner = data,
+                        .bytes = reinterpret_cast<const uint8_t*>(data->data()),
+                        .size = data->size() * sizeof(float),
+                        .source = "copy bandwidth"};
+  absl::StatusOr<ir::Value*> x = graph.add_weight("x", type, std::move(weight));
+  if (!x.ok()) return x.status();
+  absl::StatusOr<ir::Node*> cast = graph.add_node("cast", {*x}, {{"dtype", std::string("f32")}}, {"y"});
+  if (!cast.ok()) return cast.status();
+  graph.set_outputs({(*cast)->output()});
+  return graph;
+}
+
+}  // namespace
+
+absl::StatusOr<CopyBandwidth> measure_copy_bandwidth(const backends::Backend& backend, int64_t bytes, int runs) {
+  const int64_t rows = std::max<int64_t>(1, bytes / (kRowFloats * 4));
+  // Ones, not zeros: no device may take a shortcut on a zero page.
+  auto data = std::make_shared<const std::vector<float>>(rows * kRowFloats, 1.0f);
+  absl::StatusOr<ir::Graph> graph = copy_graph(rows, data);
+  if (!graph.ok()) return graph.status();
+  absl::StatusOr<GraphRunner> runner = GraphRunner::create(backend, *graph);
+  if (!runner.ok()) {
+    return absl::Status(runner.status().code(),
+                        absl::StrCat("measuring the copy bandwidth: ", runner.status().message()));
+  }
+  // No output is read back: the copy stays on the device.
+  backends::Step step;
+  step.values.assign(runner->program().given_slots(), 0);
+  std::vector<double> seconds;
+  for (int run = 0; run <= runs; ++run) {
+    const auto start = std::chrono::steady_clock::now();
+    if (absl::Status s = runner->executable().run(step); !s.ok()) return s;
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    if (run > 0) seconds.push_back(took.count());  // run 0 warms caches and pages
+  }
+  std::sort(seconds.begin(), seconds.end());
+  return CopyBandwidth{.bytes = rows * kRowFloats * 4,
+                       .runs = runs,
+                       .best_seconds = seconds.front(),
+                       .median_seconds = seconds[seconds.size() / 2]};
+}
+
+}  // namespace kiln::runtime
