@@ -10,6 +10,7 @@ absl::StatusOr<program::Program> compile(ir::Graph& graph, const CompileOptions&
   PassContext context;
   context.target = options.target;
   context.explain = options.explain;
+  context.force_variants = options.force_variants;
   if (absl::Status status = manager->run(graph, context); !status.ok()) return status;
   if (!context.program) {
     return absl::InvalidArgumentError(

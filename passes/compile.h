@@ -1,6 +1,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -16,6 +17,7 @@ struct CompileOptions {
   std::string pipeline = std::string(kDefaultPipeline);
   PassManagerOptions pass_options;
   std::ostream* explain = nullptr;  // --explain-fusion output; null: silent
+  std::map<std::string, std::string> force_variants;  // op -> variant (PassContext::force_variants)
 };
 
 // Runs `options.pipeline` over `graph` (rewriting it in place) and returns

@@ -3,6 +3,7 @@
 #include <deque>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -23,6 +24,10 @@ namespace kiln::passes {
 struct PassContext {
   Target target;
   std::ostream* explain = nullptr;  // --explain-fusion output; null: silent
+  // op -> variant: select-variants gives every dispatch of that op this
+  // variant instead of the table's choice (--force-variant, conformance
+  // tests); the plugin refuses one it lacks.
+  std::map<std::string, std::string> force_variants;
   std::optional<MemoryPlan> plan;
   std::optional<program::Program> program;
 };

@@ -1,9 +1,11 @@
 // select-variants: after schedule, fills each Dispatch::variant of
 // PassContext::program from the target backend's variant table
-// (variant_rules.cc). The graph is unchanged; it is read to match each
-// dispatch's node, found by the dispatch's first result name.
+// (variant_rules.cc), or from PassContext::force_variants for the ops it
+// names. The graph is unchanged; it is read to match each dispatch's node,
+// found by the dispatch's first result name.
 
 #include <ostream>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -23,6 +25,19 @@ absl::StatusOr<CompiledVariantTable> table_for(const std::string& backend) {
                                           absl::StrJoin(known, ", ")));
 }
 
+// A forced op that no dispatch runs is most likely a misspelt name: say so
+// rather than compile as if nothing had been asked.
+absl::Status check_forced_ops(const program::Program& program, const std::map<std::string, std::string>& forced) {
+  std::set<std::string> kernels;
+  for (const program::Dispatch& dispatch : program.dispatches) kernels.insert(dispatch.kernel);
+  for (const auto& [op, variant] : forced) {
+    if (kernels.contains(op)) continue;
+    return absl::InvalidArgumentError(absl::StrCat("forced variant ", op, "=", variant, ": no dispatch runs ", op,
+                                                   "; the Program runs ", absl::StrJoin(kernels, ", ")));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status select_variants(ir::Graph& graph, PassContext& context) {
   if (!context.program) return absl::FailedPreconditionError("no Program: run schedule before select-variants");
   absl::StatusOr<CompiledVariantTable> table = table_for(context.target.backend);
@@ -33,6 +48,14 @@ absl::Status select_variants(ir::Graph& graph, PassContext& context) {
       return absl::FailedPreconditionError(absl::StrCat("dispatch ", dispatch.kernel, " for %", dispatch.node,
                                                         ": no such node; run select-variants right after schedule"));
     }
+    if (auto forced = context.force_variants.find(dispatch.kernel); forced != context.force_variants.end()) {
+      dispatch.variant = forced->second;
+      if (context.explain != nullptr) {
+        *context.explain << "select-variants: " << value->producer()->label() << ": " << dispatch.variant
+                         << " (forced)\n";
+      }
+      continue;
+    }
     absl::StatusOr<const CompiledVariantRule*> rule = select_variant(*table, graph, *value->producer(), context.target);
     if (!rule.ok()) return rule.status();
     dispatch.variant = (*rule)->row.variant;
@@ -41,7 +64,7 @@ absl::Status select_variants(ir::Graph& graph, PassContext& context) {
                        << (*rule)->row.name << ": " << (*rule)->row.why << ")\n";
     }
   }
-  return absl::OkStatus();
+  return check_forced_ops(*context.program, context.force_variants);
 }
 
 }  // namespace

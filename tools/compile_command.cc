@@ -2,6 +2,7 @@
 // the backend's capabilities and writes the Program.
 
 #include <iostream>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "backends/backend_client.h"
@@ -28,6 +29,9 @@ absl::Status compile_graph_file(const ArgParser& args) {
   options.pipeline = args.get("pipeline");
   options.pass_options = pass_manager_options(args);
   options.explain = explain_stream(args);
+  absl::StatusOr<std::map<std::string, std::string>> forced = forced_variants(args);
+  if (!forced.ok()) return forced.status();
+  options.force_variants = *std::move(forced);
   absl::StatusOr<program::Program> program = passes::compile(*graph, options);
   if (!program.ok()) return program.status();
   // Compiling on the backend proves every dispatch has a kernel there.
@@ -56,10 +60,14 @@ int compile_command(std::span<char*> argv) {
       .option("ctx", "", "N", "model only: KV-cache length (default: the model's, capped at 4096)")
       .option("prefill-chunk", "", "N", "model only: tokens per prefill run", "64");
   add_pass_flags(args);
+  add_force_variant_flag(args);
   return command_main(args, argv, [](const ArgParser& parsed) {
     if (absl::Status s = check_output(parsed.get("output")); !s.ok()) return s;  // before compiling, not after
     if (!parsed.has("model") && parsed.positional_count() == 1 && is_graph_path(parsed.positional_value(0))) {
       return compile_graph_file(parsed);
+    }
+    if (parsed.has("force-variant")) {
+      return absl::InvalidArgumentError("--force-variant applies to a graph, not a model");
     }
     absl::StatusOr<std::string> model = model_argument(parsed);
     if (!model.ok()) return model.status();

@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "absl/strings/str_cat.h"
+
 namespace kiln::cli {
 
 ArgParser& add_pass_flags(ArgParser& args) {
@@ -21,5 +23,25 @@ passes::PassManagerOptions pass_manager_options(const ArgParser& args) {
 }
 
 std::ostream* explain_stream(const ArgParser& args) { return args.has("explain-fusion") ? &std::cerr : nullptr; }
+
+ArgParser& add_force_variant_flag(ArgParser& args) {
+  return args.option("force-variant", "", "OP=VARIANT", "run every OP dispatch with kernel VARIANT (repeatable)", "",
+                     true);
+}
+
+absl::StatusOr<std::map<std::string, std::string>> forced_variants(const ArgParser& args) {
+  std::map<std::string, std::string> forced;
+  for (const std::string& text : args.get_all("force-variant")) {
+    const size_t eq = text.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == text.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("--force-variant '", text, "': expected OP=VARIANT"));
+    }
+    if (!forced.emplace(text.substr(0, eq), text.substr(eq + 1)).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--force-variant '", text, "': ", text.substr(0, eq), " is already forced"));
+    }
+  }
+  return forced;
+}
 
 }  // namespace kiln::cli

@@ -12,6 +12,7 @@
 #include "tools/commands.h"
 #include "tools/graph_input.h"
 #include "tools/model_path.h"
+#include "tools/pass_flags.h"
 #include "tools/run_model.h"
 
 namespace kiln::cli {
@@ -38,7 +39,11 @@ absl::Status run_graph(const ArgParser& args) {
   if (!backend.ok()) return backend.status();
   absl::StatusOr<ir::Graph> graph = load_graph_file(args.positional_value(0));
   if (!graph.ok()) return graph.status();
-  absl::StatusOr<runtime::GraphRunner> runner = runtime::GraphRunner::create(*backend, *graph);
+  absl::StatusOr<std::map<std::string, std::string>> forced = forced_variants(args);
+  if (!forced.ok()) return forced.status();
+  passes::CompileOptions options;
+  options.force_variants = *std::move(forced);
+  absl::StatusOr<runtime::GraphRunner> runner = runtime::GraphRunner::create(*backend, *graph, options);
   if (!runner.ok()) return runner.status();
   for (const std::string& text : args.get_all("input")) {
     absl::StatusOr<std::pair<std::string, std::string>> binding = split_binding("input", text);
@@ -79,6 +84,7 @@ ArgParser run_graph_parser() {
       .option("backend", "b", "NAME", "the backend plugin to run on", "cpu")
       .option("input", "i", "NAME=FILE", "bind graph input NAME to a .npy file (repeatable)", "", true)
       .option("output", "o", "NAME=FILE", "write graph output NAME to a .npy file (repeatable)", "", true);
+  add_force_variant_flag(args);
   return args;
 }
 
