@@ -1,20 +1,32 @@
 #pragma once
 
+// The conformance harness, written once for every backend (STYLE.md §6):
+// a case is the smallest graph in the text IR that exercises an op, run on a
+// backend through the passes and the plugin ABI and compared with the NumPy
+// reference (numpy_reference.py) or, for fusion, with the unfused graph on
+// the cpu plugin. Backends and what each does not support yet live in
+// conformance_backends.cc.
+
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "backends/backend_client.h"
 #include "ir/dtype.h"
 #include "ir/shape.h"
+#include "program/program.h"
 
 namespace kiln::backends::testing {
 
-// The passes a conformance graph goes through: no fusion, so each op of
-// the graph is the kernel under test.
-inline constexpr const char* kConformancePipeline = "infer-shapes,dce,plan-memory,schedule";
+// The passes a conformance graph goes through: no fusion, so each op of the
+// graph (fused ops are written in the graph) is the kernel under test.
+inline constexpr const char* kConformancePipeline = "infer-shapes,dce,plan-memory,schedule,select-variants";
+// The same with the target's fusion rules, for the equivalence cases.
+inline constexpr const char* kFusedPipeline = "infer-shapes,fuse,dce,plan-memory,schedule,select-variants";
 
 // One tensor's bytes in its dtype, row-major.
 struct HostTensor {
@@ -32,34 +44,114 @@ struct Tolerance {
   double rtol = 0.0;
 };
 
-// One conformance case: the smallest graph in the text IR that exercises
-// an op, and the step it runs.
+// One conformance case. Values are drawn from the case's name, so every
+// backend and every variant sees the same ones; the state starts zeroed.
 struct OpCase {
-  std::string name;  // a gtest name: matmul_transpose_b_f16_weights
-  std::string graph;
-  ir::SymbolValues step;
-  Tolerance tolerance;
+  std::string name = {};  // a gtest name: matmul_decode_f16_weights
+  std::string op = {};    // the op under test, whose variants `force` names
+  std::string graph = {};  // text IR, or "file:PATH" for a .kir file
+  // Run in order on one state, each from its own inputs: a first step can
+  // fill the KV cache that a later one (P > 0) reads.
+  std::vector<ir::SymbolValues> steps = {{}};
+  Tolerance tolerance = {};
+  // Variants of `op` to force, each on the backends that register it
+  // (BackendUnderTest::variants), besides the variant table's own choice.
+  std::vector<std::string> force = {};
   double input_range = 1.0;  // floats are drawn uniformly from [-range, range)
-  int32_t id_limit = 0;      // i32 values are drawn from [0, id_limit)
+  double quantum = 0.0;      // > 0: floats are rounded to multiples of it, so values tie
+  int32_t id_min = 0;        // i32 values are drawn from [id_min, id_limit)
+  int32_t id_limit = 0;
+  // A fusion case (fused_kernels not empty) is compiled with kFusedPipeline
+  // on the backend and compared with the unfused graph on the cpu plugin;
+  // the fused Program must dispatch each of these kernels that the
+  // backend's variant table has.
+  std::vector<std::string> fused_kernels = {};
 };
 
-// Results by name: each graph output, and each state after the run as
-// "state:<name>".
+// Results by name: "<step>:<output>" for each graph output of each step,
+// and "state:<name>" for each state after the last step.
 using Results = std::map<std::string, HostTensor>;
 
-struct CaseRun {
-  Results backend;
-  Results reference;
+struct BackendRun {
+  program::Program program;
+  Results results;
 };
 
-// Draws the case's inputs, weights and initial states (the same values
-// every time), runs the graph on `backend` after kConformancePipeline, and
-// has numpy_reference.py compute the same from the same values, exchanged
-// as .npy files in `work_dir`.
-absl::StatusOr<CaseRun> run_case(const Backend& backend, const OpCase& op_case, const std::string& work_dir);
+// A case the backend does not pass yet: `what` is a case name, an op (every
+// case of that op) or either followed by "@variant" (only that forced
+// variant).
+struct Unsupported {
+  std::string what;
+  std::string why;
+};
+
+// A kernel variant, and what a device needs to run it: "" (any device),
+// "subgroups" or "cooperative_matrix" (kiln_capabilities). Forced on a
+// device without it, the test is skipped, saying so.
+struct Variant {
+  std::string name;
+  std::string needs = {};
+};
+
+// One backend under test: one line of the table in conformance_backends.cc.
+struct BackendUnderTest {
+  std::string name;  // the plugin
+  // op -> the variants its kernel table registers, for the ops that have
+  // more than one: each is forced by name on every case that lists it.
+  std::map<std::string, std::vector<Variant>> variants;
+  std::vector<Unsupported> unsupported;
+
+  // Why (test `op_case`, forced `variant` or "") is listed, or null.
+  const Unsupported* find_unsupported(const OpCase& op_case, const std::string& variant) const;
+};
+
+const std::vector<BackendUnderTest>& backends_under_test();
+
+// Backend::open(name) with the harness's options: the plugins found in the
+// build tree, a program/pipeline cache under it (so PoCL and lavapipe build
+// each kernel once per build directory), the Vulkan validation layer on
+// (a validation message fails the entry that caused it). Opened once per
+// process.
+absl::StatusOr<Backend> open_conformance_backend(const std::string& name);
+
+// The case's graph on `backend` after `pipeline`, with `force_variants`
+// (op -> variant) given to select-variants.
+absl::StatusOr<BackendRun> run_on_backend(const Backend& backend, const OpCase& op_case, const char* pipeline,
+                                          const std::map<std::string, std::string>& force_variants = {});
+
+// What numpy_reference.py computes for the case from the same values;
+// computed once per case and process.
+absl::StatusOr<Results> reference_results(const OpCase& op_case);
+
+// The unfused graph on the cpu plugin; computed once per case and process.
+absl::StatusOr<Results> cpu_unfused_results(const OpCase& op_case);
+
+// One test: a case on a backend, with the variant table's choice (variant
+// "") or with `variant` forced for the case's op.
+struct ConformanceParam {
+  const BackendUnderTest* backend = nullptr;
+  const OpCase* op_case = nullptr;
+  std::string variant;
+};
+
+// Every backend of the table × every case × (the table's choice, and each
+// variant the case lists that the backend registers for its op).
+std::vector<ConformanceParam> conformance_params(const std::vector<OpCase>& cases);
+// "vulkan_matmul_decode" or "vulkan_matmul_decode_forced_gemv".
+std::string param_name(const ConformanceParam& param);
+
+// Runs one test in gtest: skips when the backend cannot be opened here
+// (fails when it must be: backend_test_support.h), fails on a mismatch;
+// a case the backend lists as unsupported is skipped while it fails and
+// fails once it passes.
+void run_conformance(const ConformanceParam& param);
 
 // "" when `got` matches `want` within `tolerance`, else a description of
 // the worst element.
 std::string compare(const HostTensor& got, const HostTensor& want, Tolerance tolerance);
+
+// OK when every result of `want` is in `got` and matches within
+// `tolerance`; else every mismatch, one per line.
+absl::Status compare_results(const Results& got, const Results& want, Tolerance tolerance);
 
 }  // namespace kiln::backends::testing

@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
 """Independent NumPy reference for kiln's ops, for backend conformance tests.
 
-Each op is written from its definition (the comments of ir/ops.cc), in
-float64, and each node's result is rounded to its declared dtype, as a
-backend stores it.
+Each op is written from its definition (the comments of ir/ops.cc and
+ir/fused_ops.cc), in float64, and each node's result is rounded to its
+declared dtype, as a backend stores it. A fused op rounds where the
+primitive graph it replaces stores a value (fused_ops.cc: it "computes
+exactly what the primitive graph it replaces computes").
 
 Usage: numpy_reference.py CASE_DIR
 
 CASE_DIR/case.json holds
-  {"step": {"T": 3, "P": 5},
+  {"steps": [{"T": 5, "P": 0}, {"T": 3, "P": 5}],
    "nodes": [{"op": "matmul", "inputs": ["x", "w"],
               "outputs": [{"name": "y", "dtype": "f32"}], "attrs": {...}}],
-   "outputs": ["y"], "states": ["k_cache"]}
-and CASE_DIR/<name>.npy each graph input, weight and state (its contents
-before the run). Writes CASE_DIR/expected_<name>.npy for each output and
-CASE_DIR/expected_state_<name>.npy for each state after the run.
+   "inputs": ["x"], "weights": ["w"], "outputs": ["y"], "states": ["k_cache"]}
+and CASE_DIR/weight_<name>.npy each weight, state_<name>.npy each state
+before the first step and input_<i>_<name>.npy each input of step i. The
+steps run in order; states carry over between them. Writes
+CASE_DIR/expected_<i>_<name>.npy for each output of step i and
+CASE_DIR/expected_state_<name>.npy for each state after the last step.
 """
 
 import json
@@ -196,6 +200,70 @@ def slice_(x, axis, start, end):
     return x[tuple(index)]
 
 
+# ---- sampling ---------------------------------------------------------------
+
+def top_k(logits, recent=None, k=1, penalty=1.0):
+    """The k most likely ids of the last row after the repetition penalty
+    (a positive logit of an id in `recent` divided by `penalty`, a negative
+    one multiplied; ids outside [0, V) are padding), most likely first, the
+    lower id first among equals, NaN as -inf; and those ids' raw logits."""
+    row = f64(logits).reshape(-1, np.asarray(logits).shape[-1])[-1]
+    penalised = np.where(np.isnan(row), -np.inf, row)
+    if recent is not None and penalty != 1.0:
+        for i in set(int(t) for t in np.asarray(recent).ravel() if 0 <= t < row.size):
+            penalised[i] = penalised[i] / penalty if penalised[i] > 0 else penalised[i] * penalty
+    order = sorted(range(row.size), key=lambda i: (-penalised[i], i))[:k]
+    return np.asarray(order, dtype=np.int32), row[order]
+
+
+# ---- fused ops (ir/fused_ops.cc) --------------------------------------------
+# Each rounds to `dtype` (its result's dtype) where the unfused graph stores
+# an intermediate.
+
+def activation(x, act, approximate):
+    return silu(x) if act == "silu" else gelu(x, approximate)
+
+
+def gated(x, w_gate, w_up, act, approximate, transpose_b, dtype):
+    gate = as_dtype(matmul(x, w_gate, transpose_b=transpose_b), dtype)
+    up = as_dtype(matmul(x, w_up, transpose_b=transpose_b), dtype)
+    return as_dtype(mul(up, as_dtype(activation(gate, act, approximate), dtype)), dtype)
+
+
+def fused_gate_up(x, w_gate, w_up, act, approximate, transpose_b, dtypes):
+    return gated(x, w_gate, w_up, act, approximate, transpose_b, dtypes[0])
+
+
+def fused_ffn(x, w_gate, w_up, w_down, act, approximate, transpose_b, dtypes):
+    m = gated(x, w_gate, w_up, act, approximate, transpose_b, dtypes[0])
+    return matmul(m, w_down, transpose_b=transpose_b)
+
+
+def matmul_rmsnorm(x, w, g, residual=None, eps=1e-5, transpose_b=False, dtypes=None):
+    total = as_dtype(matmul(x, w, transpose_b=transpose_b), dtypes[0])
+    if residual is not None:
+        total = as_dtype(add(residual, total), dtypes[0])
+    return total, rmsnorm(total, g, eps)
+
+
+def residual_rmsnorm(a, b, g, eps, dtypes):
+    total = as_dtype(add(a, b), dtypes[0])
+    return total, rmsnorm(total, g, eps)
+
+
+def residual_layernorm(a, b, g, beta=None, eps=1e-5, dtypes=None):
+    total = as_dtype(add(a, b), dtypes[0])
+    return total, layernorm(total, g, beta, eps)
+
+
+def matmul_qkv(x, wq, wk, wv, bq=None, bk=None, bv=None, transpose_b=False, dtypes=None):
+    return tuple(matmul(x, w, b, transpose_b) for w, b in ((wq, bq), (wk, bk), (wv, bv)))
+
+
+def as_dtype(x, dtype):
+    return f64(np.asarray(x).astype(DTYPES[dtype]))
+
+
 # Ops whose attributes include the step's symbol values.
 STEP_OPS = {"rope", "attention", "kv_write", "reshape"}
 OPS = {
@@ -203,34 +271,50 @@ OPS = {
     "cast": cast, "rmsnorm": rmsnorm, "layernorm": layernorm, "softmax": softmax,
     "argmax": argmax, "matmul": matmul, "embedding": embedding, "rope": rope,
     "attention": attention, "kv_write": kv_write, "reshape": reshape, "transpose": transpose,
-    "concat": concat, "slice": slice_,
+    "concat": concat, "slice": slice_, "top_k": top_k,
+    "fused_ffn": fused_ffn, "fused_gate_up": fused_gate_up, "matmul_rmsnorm": matmul_rmsnorm,
+    "residual_rmsnorm": residual_rmsnorm, "residual_layernorm": residual_layernorm, "matmul_qkv": matmul_qkv,
 }
+# Fused ops: told their results' dtypes, to round where the unfused graph does.
+FUSED_OPS = {"fused_ffn", "fused_gate_up", "matmul_rmsnorm", "residual_rmsnorm", "residual_layernorm",
+             "matmul_qkv"}
+
+
+def load(case_dir, name):
+    return np.load(os.path.join(case_dir, name + ".npy"))
+
+
+def run_node(node, values, step):
+    attrs = dict(node["attrs"])
+    if node["op"] in STEP_OPS:
+        attrs["step"] = step
+    if node["op"] in FUSED_OPS:
+        attrs["dtypes"] = [out["dtype"] for out in node["outputs"]]
+    results = OPS[node["op"]](*[values[name] for name in node["inputs"]], **attrs)
+    if len(node["outputs"]) == 1:
+        results = (results,)
+    for out, result in zip(node["outputs"], results):
+        # kv_write's result is the cache array itself, updated in place, so
+        # the state sees the rows it wrote.
+        same_storage = node["op"] == "kv_write"
+        values[out["name"]] = result if same_storage else np.asarray(result).astype(DTYPES[out["dtype"]])
 
 
 def run(case_dir):
     with open(os.path.join(case_dir, "case.json")) as f:
         case = json.load(f)
-    step = case["step"]
-    values = {}
-    for file in os.listdir(case_dir):
-        if file.endswith(".npy") and not file.startswith("expected_"):
-            values[file[:-4]] = np.load(os.path.join(case_dir, file))
-    states = {name: values[name] for name in case["states"]}
-    for node in case["nodes"]:
-        attrs = dict(node["attrs"])
-        if node["op"] in STEP_OPS:
-            attrs["step"] = step
-        args = [values[name] for name in node["inputs"]]
-        result = OPS[node["op"]](*args, **attrs)
-        (out,) = node["outputs"]
-        # kv_write's result is the cache array itself, updated in place, so
-        # the state sees the rows it wrote.
-        same_storage = node["op"] == "kv_write"
-        values[out["name"]] = result if same_storage else np.asarray(result).astype(DTYPES[out["dtype"]])
-    for name in case["outputs"]:
-        np.save(os.path.join(case_dir, f"expected_{name}.npy"), values[name])
+    weights = {name: load(case_dir, "weight_" + name) for name in case["weights"]}
+    states = {name: load(case_dir, "state_" + name) for name in case["states"]}
+    for i, step in enumerate(case["steps"]):
+        values = dict(weights)
+        values.update(states)
+        values.update({name: load(case_dir, f"input_{i}_{name}") for name in case["inputs"]})
+        for node in case["nodes"]:
+            run_node(node, values, step)
+        for name in case["outputs"]:
+            np.save(os.path.join(case_dir, f"expected_{i}_{name}.npy"), np.ascontiguousarray(values[name]))
     for name, value in states.items():
-        np.save(os.path.join(case_dir, f"expected_state_{name}.npy"), value)
+        np.save(os.path.join(case_dir, f"expected_state_{name}.npy"), np.ascontiguousarray(value))
 
 
 if __name__ == "__main__":
