@@ -244,9 +244,11 @@ def run_rep(model: Llama, step, prompt: list[int], gen: int, graphs: bool = Fals
     start = time.perf_counter()
     with torch.inference_mode():
         for _ in range(gen):
-            if graphs:  # each step's outputs may be overwritten by the next replay
+            if graphs:  # the next replay overwrites this one's outputs: keep the id apart
                 torch.compiler.cudagraph_mark_step_begin()
-            token = step(token, position)
+                token = step(token, position).clone()
+            else:
+                token = step(token, position)
             tokens.append(int(token.item()))  # 4 bytes back per token, as kiln reads
             position += 1
     decode = time.perf_counter() - start
@@ -377,8 +379,11 @@ def main(argv=None) -> int:
     results = [flatten("eager", bench_mode(model, model.decode_step, args, rng), copy_gb_s)]
     step, why = compiled_step(model, args.compile)
     if step is not None:
-        results.append(flatten("compile", bench_mode(model, step, args, rng, graphs=True), copy_gb_s))
-    elif args.compile:
+        try:
+            results.append(flatten("compile", bench_mode(model, step, args, rng, graphs=True), copy_gb_s))
+        except Exception as error:  # noqa: BLE001: report it and keep the eager figures
+            step, why = None, f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    if step is None and args.compile:
         print(f"torch.compile failed, eager only: {why}", file=sys.stderr)
     print(f"torch {torch.__version__} on {device_name} ({dtype_name}); copy bandwidth {copy_gb_s:.1f} GB/s "
           f"(a kernel copy, read + write); prompt {args.prompt_len}, {args.gen} generated, {args.reps} reps")
