@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "gtest/gtest.h"
+#include "ir/op_registry.h"
 #include "ir/text.h"
 #include "passes/memory_planner.h"
 
@@ -332,6 +333,23 @@ TEST(SchedulerTest, ConstantsAreCompleteWithDefaults) {
   for (const Dispatch& d : s.program.dispatches) {
     for (const program::StepParam& param : d.step_params) {
       EXPECT_EQ(d.find_constant(param.name), nullptr) << d.kernel << "." << param.name;
+    }
+  }
+}
+
+// Over a whole graph: every scalar attribute of every dispatched node's
+// schema (bool, int, real, enumeration) is a constant of its dispatch.
+TEST(SchedulerTest, EveryScalarAttributeOfEverySchemaIsAConstant) {
+  Scheduled s = schedule(kGraph);
+  for (const Dispatch& d : s.program.dispatches) {
+    const ir::Value* value = s.graph.find_value(d.node);
+    ASSERT_NE(value, nullptr) << d.node;
+    for (const ir::AttrSpec& spec : value->producer()->def().attrs) {
+      const bool scalar = spec.type == ir::AttrType::boolean || spec.type == ir::AttrType::integer ||
+                          spec.type == ir::AttrType::real || spec.type == ir::AttrType::string;
+      if (scalar) {
+        EXPECT_NE(d.find_constant(spec.name), nullptr) << d.kernel << "." << spec.name;
+      }
     }
   }
 }
