@@ -101,9 +101,10 @@ absl::Status Session::start(const SessionOptions& options) {
     for (const auto* found : {&tokens, &recent, &logits, &ids, &values}) {
       if (!found->ok()) return found->status();
     }
-    *io = {*tokens, *recent, *logits, *ids, *values, 0};
-    const program::TensorRef& ref = program->outputs[*logits].ref;
-    io->logit_rows = program::element_count(ref.shape, program::bound_step(*program)) / vocab_size();
+    // Whether the rows follow T, read from the shape rather than counted at
+    // T's bound, which cannot tell the two apart when the bound is 1.
+    const program::Shape& shape = program->outputs[*logits].ref.shape;
+    *io = {*tokens, *recent, *logits, *ids, *values, !shape.empty() && !shape.front().is_static()};
   }
   absl::StatusOr<backends::Weights> weights = prefill_->create_weights();
   if (!weights.ok()) return weights.status();
@@ -184,7 +185,7 @@ absl::Status Session::check_feed(std::span<const int32_t> tokens) const {
 
 absl::StatusOr<std::vector<float>> Session::feed(std::span<const int32_t> tokens, LogitRows rows) {
   if (absl::Status s = check_feed(tokens); !s.ok()) return s;
-  if (rows == LogitRows::all && tokens.size() > 1 && prefill_io_.logit_rows == 1) {
+  if (rows == LogitRows::all && tokens.size() > 1 && !prefill_io_.every_row) {
     return absl::FailedPreconditionError(
         "this session computes the logits of the last row only; open it with all_logits for every row's");
   }
@@ -246,7 +247,7 @@ absl::Status Session::run_step(std::span<const int32_t> tokens, Read read, std::
   const int64_t row_bytes = vocab_size() * static_cast<int64_t>(sizeof(float));
   if (read == Read::last_logits || read == Read::all_logits) {
     // The logits output holds one row per token fed, or the last row alone.
-    const int64_t rows = io.logit_rows == 1 ? 1 : count;
+    const int64_t rows = io.every_row ? count : 1;
     const int64_t first = read == Read::all_logits ? 0 : rows - 1;
     const size_t old_size = out_logits.size();
     out_logits.resize(old_size + (rows - first) * vocab_size());

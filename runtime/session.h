@@ -96,7 +96,7 @@ class Session {
   struct Io {
     int32_t tokens = -1, recent = -1;                 // inputs
     int32_t logits = -1, ids = -1, values = -1;       // outputs
-    int64_t logit_rows = 0;                           // rows of the logits output at its bound
+    bool every_row = false;  // the logits output has a row per token fed (all_logits), not the last alone
   };
   enum class Read : uint8_t { nothing, last_logits, all_logits, candidates };
 
