@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "passes/pass_manager.h"
+#include "program/step.h"
 #include "tests/frontend/scratch_dir.h"
 #include "tests/frontend/status_matchers.h"
 
@@ -35,8 +38,9 @@ std::vector<float> floats_of(const uint8_t* data, size_t bytes) {
   return values;
 }
 
-// One example compiled for the cpu plugin with its weights uploaded. State
-// (the KV cache) persists in the executable from run to run.
+// One example compiled for the cpu plugin, its weights imported (read in
+// place from the graph's bytes) and its state bound. State (the KV cache)
+// persists from run to run.
 class CompiledExample {
  public:
   static absl::StatusOr<CompiledExample> compile(const std::string& path) {
@@ -53,54 +57,61 @@ class CompiledExample {
     if (!context.program) return absl::InternalError("the pipeline emitted no Program");
     absl::StatusOr<backends::Executable> executable = backend->compile(*context.program);
     if (!executable.ok()) return executable.status();
-    CompiledExample compiled(*std::move(graph), *std::move(context.program), *std::move(executable));
-    if (absl::Status s = compiled.upload_weights(); !s.ok()) return s;
+    CompiledExample compiled(*std::move(graph), *std::move(executable));
+    if (absl::Status s = compiled.bind(); !s.ok()) return s;
     return compiled;
   }
 
-  // Writes input `name` from `npy_path`, runs once with `step`, and returns
-  // output `output` as floats.
+  // One step: writes input `name` from `npy_path`, runs with the given
+  // slots' values in `step` (by name), and returns output `output` as
+  // floats.
   absl::StatusOr<std::vector<float>> run(const std::string& name, const std::string& npy_path,
-                                         const ir::SymbolValues& step, const std::string& output) {
+                                         const std::map<std::string, int64_t>& step, const std::string& output) {
+    const program::Program& program = executable_.program();
     absl::StatusOr<frontend::TensorData> input = frontend::read_npy(npy_path);
     if (!input.ok()) return input.status();
-    const passes::Binding* in = find(program_.inputs, name);
-    const passes::Binding* out = find(program_.outputs, output);
-    if (in == nullptr || out == nullptr) return absl::NotFoundError(absl::StrCat("no binding ", name, "/", output));
-    if (absl::Status s = executable_.write(in->ref.region, in->ref.offset, {input->data, input->bytes}); !s.ok()) {
-      return s;
+    const int32_t in = program.find_input(name);
+    const int32_t out = program.find_output(output);
+    if (in < 0 || out < 0) return absl::NotFoundError(absl::StrCat("no binding ", name, "/", output));
+    backends::Step run_step;
+    for (int32_t i = 0; i < program.given_slots(); ++i) {
+      const auto value = step.find(program.slots[i].name);
+      if (value == step.end()) return absl::NotFoundError(absl::StrCat("no value for slot ", program.slots[i].name));
+      run_step.values.push_back(value->second);
     }
-    if (absl::Status s = executable_.run(step); !s.ok()) return s;
-    absl::StatusOr<int64_t> bytes = ir::byte_size({out->ref.dtype, out->ref.shape}, step);
-    if (!bytes.ok()) return bytes.status();
-    std::vector<uint8_t> result(*bytes);
-    if (absl::Status s = executable_.read(out->ref.region, out->ref.offset, result); !s.ok()) return s;
-    return floats_of(result.data(), result.size());
+    absl::StatusOr<program::StepValues> values = program::evaluate_step(program, run_step.values);
+    if (!values.ok()) return values.status();
+    std::vector<float> result(program::element_count(program.outputs[out].ref.shape, *values));
+    run_step.inputs.push_back({static_cast<uint32_t>(in), 0, input->data, input->bytes});
+    run_step.outputs.push_back({static_cast<uint32_t>(out), 0, result.data(), result.size() * sizeof(float)});
+    if (absl::Status s = executable_.run(run_step); !s.ok()) return s;
+    return result;
   }
 
  private:
-  CompiledExample(ir::Graph graph, passes::Program program, backends::Executable executable)
-      : graph_(std::move(graph)), program_(std::move(program)), executable_(std::move(executable)) {}
+  CompiledExample(ir::Graph graph, backends::Executable executable)
+      : graph_(std::move(graph)), executable_(std::move(executable)) {}
 
-  absl::Status upload_weights() {
-    for (size_t i = 0; i < program_.weights.size(); ++i) {
-      const ir::Value* value = graph_.find_value(program_.weights[i].name);
-      if (value == nullptr) return absl::NotFoundError(absl::StrCat("weight ", program_.weights[i].name));
+  absl::Status bind() {
+    const program::Program& program = executable_.program();
+    absl::StatusOr<backends::Weights> weights = executable_.create_weights();
+    if (!weights.ok()) return weights.status();
+    for (size_t i = 0; i < program.weights.size(); ++i) {
+      const ir::Value* value = graph_.find_value(program.weights[i].name);
+      if (value == nullptr) return absl::NotFoundError(absl::StrCat("weight ", program.weights[i].name));
       const ir::WeightData& data = value->weight();
-      if (absl::Status s = executable_.upload_weight(i, {data.bytes, data.size}); !s.ok()) return s;
+      if (absl::Status s = weights->import(static_cast<uint32_t>(i), {data.bytes, data.size}); !s.ok()) return s;
     }
-    return absl::OkStatus();
+    std::optional<backends::State> state;
+    if (program.state_bytes > 0) {
+      absl::StatusOr<backends::State> created = executable_.create_state();
+      if (!created.ok()) return created.status();
+      state = *std::move(created);
+    }
+    return executable_.bind(*weights, state ? &*state : nullptr);
   }
 
-  static const passes::Binding* find(const std::vector<passes::Binding>& bindings, const std::string& name) {
-    for (const passes::Binding& binding : bindings) {
-      if (binding.name == name) return &binding;
-    }
-    return nullptr;
-  }
-
-  ir::Graph graph_;  // keeps the weights' mapped bytes alive
-  passes::Program program_;
+  ir::Graph graph_;  // holds the weights' bytes, which the plugin reads in place
   backends::Executable executable_;
 };
 

@@ -37,6 +37,7 @@ class KjvModelTest : public ::testing::TestWithParam<std::string> {
     const int64_t context = reference_["perplexity"]["chunked"]["context"].get<int64_t>();
     SessionOptions options;
     options.programs.context = context;
+    options.programs.all_logits = true;  // perplexity scores every position
     absl::StatusOr<std::unique_ptr<Session>> session = Session::open(path_, options);
     ASSERT_TRUE(session.ok()) << session.status();
     session_ = *std::move(session);
@@ -83,6 +84,40 @@ TEST_P(KjvModelTest, GreedyContinuationMatchesTokenForToken) {
   EXPECT_EQ(result->tokens, expected);
   // The text streams as the prompt's continuation (keeping its leading space).
   EXPECT_EQ(generation["prompt"].get<std::string>() + result->text, generation["full_text"].get<std::string>());
+}
+
+// `kiln run MODEL --temp 0.8 --seed 1 -n 40` draws from the candidates
+// the device's top_k op reads back; the same draw from full logits on the
+// host (a session opened without sampling) gives the same text.
+TEST_P(KjvModelTest, DeviceSamplingGivesTheHostSamplersText) {
+  const std::vector<int32_t> prompt = reference_["generation"]["prompt_ids"].get<std::vector<int32_t>>();
+  GenerateOptions options;
+  options.max_new_tokens = 40;
+  options.sampling.temperature = 0.8;
+  options.sampling.seed = 1;
+  options.stop_at_eos = false;
+  std::vector<GenerationResult> results;
+  for (const bool on_device : {true, false}) {
+    SessionOptions session_options;
+    if (on_device) session_options.sampling = options.sampling;
+    absl::StatusOr<std::unique_ptr<Session>> session = Session::open(path_, session_options);
+    ASSERT_TRUE(session.ok()) << session.status();
+    ASSERT_EQ((*session)->samples_on_device(options.sampling), on_device);
+    const kiln_counters before = (*session)->counters();
+    absl::StatusOr<GenerationResult> result = generate(**session, prompt, options);
+    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_EQ(result->tokens.size(), 40u);
+    // On the device, a token reads back top_k = 40 ids and their logits,
+    // not the vocabulary's.
+    const uint64_t read = (*session)->counters().bytes_from_device - before.bytes_from_device;
+    const uint64_t steps_read = 1 + static_cast<uint64_t>(result->decode_steps);
+    const uint64_t row_bytes = on_device ? 40 * 8 : (*session)->vocab_size() * sizeof(float);
+    EXPECT_EQ(read, steps_read * row_bytes) << (on_device ? "device sampling" : "host sampling");
+    results.push_back(*std::move(result));
+  }
+  EXPECT_EQ(results[0].tokens, results[1].tokens);
+  EXPECT_EQ(results[0].text, results[1].text);
+  EXPECT_FALSE(results[0].text.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, KjvModelTest, ::testing::Values("models/kjv-llama.gguf", "models/kjv-llama"),

@@ -36,13 +36,26 @@ constexpr double kLogitTolerance = 2e-4;
 constexpr int64_t kChunk = 4;
 constexpr int64_t kContext = 32;
 
-std::unique_ptr<Session> open_session(const std::string& path, int64_t chunk = kChunk) {
-  absl::StatusOr<std::unique_ptr<Session>> session = Session::open(path, cpu_session(kContext, chunk));
+std::unique_ptr<Session> open_session_with(const std::string& path, const SessionOptions& options) {
+  absl::StatusOr<std::unique_ptr<Session>> session = Session::open(path, options);
   if (!session.ok()) {
     ADD_FAILURE() << path << ": " << session.status();
     return nullptr;
   }
   return *std::move(session);
+}
+
+// A session whose prefill computes every row's logits.
+std::unique_ptr<Session> open_session(const std::string& path, int64_t chunk = kChunk) {
+  return open_session_with(path, cpu_session(kContext, chunk));
+}
+
+// A session as `kiln run` opens it: the prefill's lm head on the last row
+// only, and the Programs ending in the sampling op for `sampling`.
+std::unique_ptr<Session> open_sampling_session(const std::string& path, const SamplingOptions& sampling) {
+  SessionOptions options = cpu_session(kContext, kChunk, /*all_logits=*/false);
+  options.sampling = sampling;
+  return open_session_with(path, options);
 }
 
 // variant × format
@@ -70,7 +83,7 @@ TEST_P(LlamaReferenceTest, PrefillAndEveryDecodeStepMatchTheReference) {
     EXPECT_LE(max_abs_diff(row, model_.row(r)), kLogitTolerance) << "prompt row " << r;
   }
   std::vector<float> last(prefill->end() - model_.vocab, prefill->end());
-  const uint64_t allocations_before_decode = session->decode_counters().allocations;
+  const kiln_counters before_decode = session->counters();
   for (size_t step = 0; step < model_.greedy.size(); ++step) {
     const int32_t token = argmax(last);
     ASSERT_EQ(token, model_.greedy[step]) << "greedy token " << step;
@@ -80,12 +93,43 @@ TEST_P(LlamaReferenceTest, PrefillAndEveryDecodeStepMatchTheReference) {
     last = *decoded;
     EXPECT_LE(max_abs_diff(last, model_.row(prompt_rows + step)), kLogitTolerance) << "decode step " << step;
   }
-  // The decode Program served each fed-back token: one run and one
-  // readback per token, nothing allocated.
-  const kiln_counters decode = session->decode_counters();
-  EXPECT_EQ(decode.runs, model_.greedy.size() - 1);
-  EXPECT_EQ(decode.readbacks, model_.greedy.size() - 1);
-  EXPECT_EQ(decode.allocations, allocations_before_decode);
+  // Each fed-back token was one step and one readback (its logits row),
+  // nothing allocated.
+  const kiln_counters decode = session->counters();
+  const uint64_t tokens = model_.greedy.size() - 1;
+  EXPECT_EQ(decode.steps - before_decode.steps, tokens);
+  EXPECT_EQ(decode.readbacks - before_decode.readbacks, tokens);
+  EXPECT_EQ(decode.bytes_from_device - before_decode.bytes_from_device, tokens * model_.vocab * sizeof(float));
+  EXPECT_EQ(decode.allocations, before_decode.allocations);
+}
+
+// Without all_logits the prefill normalises and projects its last row
+// only: the same last row, and every row is refused.
+TEST_P(LlamaReferenceTest, ALastRowPrefillGivesTheReferencesLastRow) {
+  std::unique_ptr<Session> session = open_session_with(model_path(), cpu_session(kContext, kChunk, false));
+  ASSERT_NE(session, nullptr);
+  absl::StatusOr<std::vector<float>> last = session->feed(model_.prompt);
+  ASSERT_TRUE(last.ok()) << last.status();
+  const int64_t prompt_rows = static_cast<int64_t>(model_.prompt.size());
+  EXPECT_LE(max_abs_diff(*last, model_.row(prompt_rows - 1)), kLogitTolerance);
+  session->reset();
+  EXPECT_EQ(session->feed(model_.prompt, LogitRows::all).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// Greedy sampling on the device: the decode Program ends in top_k with k =
+// 1, so each token reads back its id and logit, and the tokens are the
+// reference's.
+TEST_P(LlamaReferenceTest, DeviceGreedyGivesTheReferenceTokens) {
+  std::unique_ptr<Session> session = open_sampling_session(model_path(), {.temperature = 0});
+  ASSERT_NE(session, nullptr);
+  GenerateOptions options;
+  options.max_new_tokens = static_cast<int64_t>(model_.greedy.size());
+  options.sampling.temperature = 0;
+  options.stop_at_eos = false;
+  ASSERT_TRUE(session->samples_on_device(options.sampling));
+  absl::StatusOr<GenerationResult> result = generate(*session, model_.prompt, options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->tokens, model_.greedy);
 }
 
 TEST_P(LlamaReferenceTest, GreedyGenerationGivesTheReferenceTokens) {
@@ -170,7 +214,8 @@ TEST_P(KvCacheTest, PrefillingNTokensEqualsFeedingThemOneAtATime) {
         << "token " << t;
   }
   EXPECT_EQ(one_by_one->position(), static_cast<int64_t>(model_.prompt.size()));
-  EXPECT_EQ(at_once->prefill_counters().runs, 1u);  // 11 tokens in one chunk of 16
+  EXPECT_EQ(at_once->counters().steps, 1u);  // 11 tokens in one chunk of 16
+  EXPECT_EQ(one_by_one->counters().steps, model_.prompt.size());
 }
 
 TEST_P(KvCacheTest, ChunkSizeDoesNotChangeTheLogits) {
@@ -198,6 +243,76 @@ TEST_P(KvCacheTest, ResetStartsAFreshContext) {
 
 INSTANTIATE_TEST_SUITE_P(Formats, KvCacheTest, ::testing::Values("hf", "gguf"));
 
+// ---- counters ---------------------------------------------------------------------
+
+// Issue 9's guardrail for every backend, asserted on the cpu plugin: with
+// greedy sampling on the device, a steady-state decode token is exactly one
+// step and one submit, allocates nothing, and reads back once, at most 8
+// bytes (the argmax id and its logit).
+class DecodeCountersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    model_ = make_reference_model(dir_.path(), "llama_f32");
+    session_ = open_sampling_session(model_.path("gguf"), {.temperature = 0});
+    ASSERT_NE(session_, nullptr);
+  }
+
+  static void expect_one_token(const kiln_counters& before, const kiln_counters& after, uint64_t tokens) {
+    EXPECT_EQ(after.steps - before.steps, tokens);
+    EXPECT_EQ(after.submits - before.submits, tokens);
+    EXPECT_EQ(after.allocations - before.allocations, 0u);
+    EXPECT_EQ(after.builds - before.builds, 0u);
+    EXPECT_EQ(after.readbacks - before.readbacks, tokens);
+    EXPECT_LE(after.bytes_from_device - before.bytes_from_device, 8 * tokens);
+    // The token id in: 4 bytes.
+    EXPECT_EQ(after.bytes_to_device - before.bytes_to_device, 4 * tokens);
+  }
+
+  ModelDir dir_;
+  ReferenceModel model_;
+  std::unique_ptr<Session> session_;
+};
+
+TEST_F(DecodeCountersTest, EachFeedAndSampleIsOneStepOneSubmitNoAllocationAndOneSmallReadback) {
+  std::vector<int32_t> history = model_.prompt;
+  absl::StatusOr<Candidates> next = session_->feed_and_sample(model_.prompt, history);
+  ASSERT_TRUE(next.ok()) << next.status();
+  for (size_t step = 0; step + 1 < model_.greedy.size(); ++step) {
+    ASSERT_EQ(next->ids.size(), 1u);
+    EXPECT_EQ(next->logits.size(), 1u);  // greedy reads the id and its logit (a finiteness check)
+    const int32_t token = next->ids[0];
+    ASSERT_EQ(token, model_.greedy[step]) << "greedy token " << step;
+    history.push_back(token);
+    const kiln_counters before = session_->counters();
+    next = session_->feed_and_sample(std::vector<int32_t>{token}, history);
+    ASSERT_TRUE(next.ok()) << next.status();
+    expect_one_token(before, session_->counters(), 1);
+  }
+}
+
+TEST_F(DecodeCountersTest, GenerateCostsOneStepPerDecodedToken) {
+  GenerateOptions options;
+  options.max_new_tokens = static_cast<int64_t>(model_.greedy.size());
+  options.sampling.temperature = 0;
+  options.stop_at_eos = false;
+  // The prompt's prefill first, so that what follows is steady state.
+  ASSERT_TRUE(session_->feed_and_sample(model_.prompt, model_.prompt).ok());
+  const kiln_counters warm = session_->counters();
+  absl::StatusOr<GenerationResult> result = generate(*session_, model_.prompt, options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->tokens, model_.greedy);
+  const kiln_counters after = session_->counters();
+  // 11 prompt tokens in prefill chunks of 4: 3 steps, one readback.
+  const uint64_t prefill_steps = (model_.prompt.size() + kChunk - 1) / kChunk;
+  const uint64_t decoded = static_cast<uint64_t>(result->decode_steps);
+  EXPECT_EQ(decoded, model_.greedy.size() - 1);
+  EXPECT_EQ(after.steps - warm.steps, prefill_steps + decoded);
+  EXPECT_EQ(after.submits - warm.submits, prefill_steps + decoded);
+  EXPECT_EQ(after.allocations, warm.allocations);
+  EXPECT_EQ(after.readbacks - warm.readbacks, 1 + decoded);
+  EXPECT_LE(after.bytes_from_device - warm.bytes_from_device, 8 * (1 + decoded));
+}
+
 // ---- errors ---------------------------------------------------------------------
 
 class LlamaErrorTest : public ::testing::Test {
@@ -217,7 +332,7 @@ TEST_F(LlamaErrorTest, ContextOverflowIsAClearErrorBeforeAnythingRuns) {
   EXPECT_EQ(result.status().code(), absl::StatusCode::kOutOfRange);
   EXPECT_THAT(std::string(result.status().message()),
               HasSubstr("prompt of 30 tokens + 10 new exceeds the session's context of 32 (the model allows 64"));
-  EXPECT_EQ(session->prefill_counters().runs, 0u);
+  EXPECT_EQ(session->counters().steps, 0u);
 
   absl::StatusOr<std::unique_ptr<Session>> full = Session::open(model_.path("hf"), cpu_session(0, kChunk));
   ASSERT_TRUE(full.ok()) << full.status();

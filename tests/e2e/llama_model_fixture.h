@@ -98,11 +98,15 @@ inline int32_t argmax(std::span<const float> row) {
   return static_cast<int32_t>(std::max_element(row.begin(), row.end()) - row.begin());
 }
 
-inline runtime::SessionOptions cpu_session(int64_t context, int64_t prefill_chunk) {
+// A cpu session whose prefill computes every row's logits (all_logits), as
+// the tests comparing each row with the reference need, or the last row's
+// only, as `kiln run` does.
+inline runtime::SessionOptions cpu_session(int64_t context, int64_t prefill_chunk, bool all_logits = true) {
   runtime::SessionOptions options;
   options.backend = "cpu";
   options.programs.context = context;
   options.programs.prefill_chunk = prefill_chunk;
+  options.programs.all_logits = all_logits;
   return options;
 }
 
