@@ -11,6 +11,40 @@
 namespace kiln::frontend {
 namespace {
 
+// The model's special ids must be tokens of its tokenizer, and the
+// tokenizer's must be rows of the model; a tokenizer smaller than the
+// model's vocabulary is fine otherwise (Qwen2 pads vocab_size).
+absl::Status check_tokenizer_covers(const ModelConfig& config, const Tokenizer& tokenizer) {
+  const auto refuse = [&](std::string_view what, int64_t id) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        config.source, ": the tokenizer of ", tokenizer.source(), " (", tokenizer.vocab_size(),
+        " tokens) cannot serve this model (vocabulary of ", config.vocab_size, "): ", std::string(what), " ", id,
+        " is beyond ", id >= tokenizer.vocab_size() ? "the tokenizer" : "the model's vocabulary"));
+  };
+  // A negative id is a converter's "no such token".
+  if (config.bos_token_id && *config.bos_token_id >= 0 && !tokenizer.contains(*config.bos_token_id)) {
+    return refuse("the model's BOS id", *config.bos_token_id);
+  }
+  for (int32_t id : config.eos_token_ids) {
+    if (id >= 0 && !tokenizer.contains(id)) return refuse("the model's EOS id", id);
+  }
+  for (const auto& [what, id] : {std::pair{"the tokenizer's BOS id", tokenizer.bos_id()},
+                                 std::pair{"the tokenizer's EOS id", tokenizer.eos_id()}}) {
+    if (id && *id >= config.vocab_size) return refuse(what, *id);
+  }
+  return absl::OkStatus();
+}
+
+// Attaches the tokenizer, or why there is none; a tokenizer that does not
+// fit the model fails the load.
+absl::Status attach_tokenizer(absl::StatusOr<Tokenizer> tokenizer, Model& model) {
+  if (tokenizer.ok()) {
+    if (absl::Status s = check_tokenizer_covers(model.config, *tokenizer); !s.ok()) return s;
+  }
+  model.tokenizer = std::move(tokenizer);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Model> load_gguf_model(const std::string& path) {
   absl::StatusOr<GgufFile> opened = GgufFile::open(path);
   if (!opened.ok()) return opened.status();
@@ -31,7 +65,9 @@ absl::StatusOr<Model> load_gguf_model(const std::string& path) {
   if (!weights.ok()) return weights.status();
   Model model{.path = path, .config = *std::move(config), .weights = *std::move(weights)};
   absl::StatusOr<TokenizerSpec> spec = read_gguf_tokenizer(*gguf);
-  model.tokenizer = spec.ok() ? Tokenizer::create(*std::move(spec)) : absl::StatusOr<Tokenizer>(spec.status());
+  absl::StatusOr<Tokenizer> tokenizer =
+      spec.ok() ? Tokenizer::create(*std::move(spec)) : absl::StatusOr<Tokenizer>(spec.status());
+  if (absl::Status s = attach_tokenizer(std::move(tokenizer), model); !s.ok()) return s;
   return model;
 }
 
@@ -49,7 +85,7 @@ absl::StatusOr<Model> load_hf_model(const std::string& dir) {
   absl::StatusOr<ModelWeights> weights = load_weights(*config, source);
   if (!weights.ok()) return weights.status();
   Model model{.path = dir, .config = *std::move(config), .weights = *std::move(weights)};
-  model.tokenizer = load_tokenizer(dir);
+  if (absl::Status s = attach_tokenizer(load_tokenizer(dir), model); !s.ok()) return s;
   return model;
 }
 

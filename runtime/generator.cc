@@ -14,22 +14,25 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-absl::Status check_fits(const Session& session, int64_t prompt_tokens, int64_t new_tokens) {
+// `position`: tokens already in the context (0 unless continuing it).
+absl::Status check_fits(const Session& session, int64_t position, int64_t prompt_tokens, int64_t new_tokens) {
   if (prompt_tokens == 0) return absl::InvalidArgumentError("the prompt is empty");
   if (new_tokens < 0 && new_tokens != kUntilContextFull) {
     return absl::InvalidArgumentError(absl::StrCat("-n ", new_tokens, " must be >= 0, or -1 for no limit"));
   }
   // Compared without forming the sum, which a huge -n would overflow.
   const int64_t wanted = new_tokens == kUntilContextFull ? 0 : new_tokens;
-  if (prompt_tokens <= session.context() && wanted <= session.context() - prompt_tokens) return absl::OkStatus();
+  const int64_t room = session.context() - position;
+  if (prompt_tokens <= room && wanted <= room - prompt_tokens) return absl::OkStatus();
   const int64_t model_context = session.config().max_context;
   const std::string limit =
       session.context() == model_context
           ? absl::StrCat("the model's context of ", model_context)
           : absl::StrCat("the session's context of ", session.context(), " (the model allows ", model_context,
                          "; see --ctx)");
+  const std::string held = position == 0 ? "" : absl::StrCat(" after the ", position, " tokens already in it");
   return absl::OutOfRangeError(
-      absl::StrCat("prompt of ", prompt_tokens, " tokens + ", new_tokens, " new exceeds ", limit));
+      absl::StrCat("prompt of ", prompt_tokens, " tokens + ", new_tokens, " new exceeds ", limit, held));
 }
 
 // Turns sampled ids into shown text: the stream decoder completes UTF-8
@@ -55,7 +58,12 @@ class TextStream {
   absl::Status push(int32_t id) {
     if (!decoder_) return absl::OkStatus();
     absl::StatusOr<std::string> piece = decoder_->push(id);
-    if (!piece.ok()) return piece.status();
+    // A model whose vocabulary is larger than its tokenizer's (Qwen2 pads
+    // it) can sample an id that has no text: an error, never garbage.
+    if (!piece.ok()) {
+      return absl::Status(piece.status().code(),
+                          absl::StrCat("the model generated a token its tokenizer lacks: ", piece.status().message()));
+    }
     show(stops_.push(*piece));
     return absl::OkStatus();
   }
@@ -82,6 +90,10 @@ class TextStream {
 bool is_eos(const Session& session, const frontend::Tokenizer* tokenizer, int32_t id) {
   const std::vector<int32_t>& eos = session.config().eos_token_ids;
   return std::find(eos.begin(), eos.end(), id) != eos.end() || (tokenizer != nullptr && tokenizer->is_eos(id));
+}
+
+bool is_stop_token(const GenerateOptions& options, int32_t id) {
+  return std::find(options.stop_tokens.begin(), options.stop_tokens.end(), id) != options.stop_tokens.end();
 }
 
 // A model whose weights make the logits NaN or infinite would sample
@@ -159,7 +171,8 @@ std::string_view stop_reason_name(StopReason reason) {
 absl::StatusOr<GenerationResult> generate(Session& session, std::span<const int32_t> prompt,
                                           const GenerateOptions& options, const GenerateCallbacks& callbacks) {
   const int64_t prompt_tokens = static_cast<int64_t>(prompt.size());
-  if (absl::Status s = check_fits(session, prompt_tokens, options.max_new_tokens); !s.ok()) return s;
+  const int64_t position = options.continue_context ? session.position() : 0;
+  if (absl::Status s = check_fits(session, position, prompt_tokens, options.max_new_tokens); !s.ok()) return s;
   if (absl::Status s = validate_sampling(options.sampling); !s.ok()) return s;
   absl::StatusOr<const frontend::Tokenizer*> tokenizer = session.tokenizer();
   if (!tokenizer.ok() && (callbacks.on_text || !options.stop.empty())) return tokenizer.status();
@@ -171,9 +184,9 @@ absl::StatusOr<GenerationResult> generate(Session& session, std::span<const int3
   if (absl::Status s = stream.prime(prompt); !s.ok()) return s;
   Picker picker(session, options.sampling, callbacks);
   std::vector<int32_t> history(prompt.begin(), prompt.end());
-  session.reset();
+  if (!options.continue_context) session.reset();
   const bool until_full = options.max_new_tokens == kUntilContextFull;
-  const int64_t limit = until_full ? session.context() - prompt_tokens : options.max_new_tokens;
+  const int64_t limit = until_full ? session.context() - position - prompt_tokens : options.max_new_tokens;
   if (until_full) result.stop_reason = StopReason::context_full;
   absl::StatusOr<int32_t> next = picker.feed(prompt, history, result.prefill_seconds);
   for (int64_t step = 0; next.ok() && step < limit; ++step) {
@@ -182,7 +195,7 @@ absl::StatusOr<GenerationResult> generate(Session& session, std::span<const int3
       break;
     }
     const int32_t id = *next;
-    if (options.stop_at_eos && is_eos(session, vocabulary, id)) {
+    if ((options.stop_at_eos && is_eos(session, vocabulary, id)) || is_stop_token(options, id)) {
       result.stop_reason = StopReason::eos;
       break;
     }

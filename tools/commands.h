@@ -10,6 +10,7 @@ namespace kiln::cli {
 int backends_command(std::span<char*> args);
 int compile_command(std::span<char*> args);
 int run_command(std::span<char*> args);
+int chat_command(std::span<char*> args);
 int opt_command(std::span<char*> args);
 int tokenize_command(std::span<char*> args);
 int perplexity_command(std::span<char*> args);

@@ -21,6 +21,7 @@ constexpr Command kCommands[] = {
     {"backends", "list the backend plugins, their devices and capabilities", backends_command},
     {"compile", "compile a graph or model into a Program (JSON)", compile_command},
     {"run", "run a graph on .npy inputs, or generate text from a model", run_command},
+    {"chat", "a conversation with a chat model, in its chat template", chat_command},
     {"perplexity", "report a model's perplexity on a text file", perplexity_command},
     {"bench", "measure a model's prefill and decode speed against the device's copy bandwidth", bench_command},
     {"synth", "write a random-weight model with a released model's shapes (HF or GGUF)", synth_command},
