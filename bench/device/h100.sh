@@ -24,8 +24,10 @@ if [ ! -e /etc/OpenCL/vendors/nvidia.icd ]; then
   cp /etc/OpenCL/vendors/*.icd /tmp/icd/ 2>/dev/null
   export OCL_ICD_VENDORS=/tmp/icd
 fi
-# Test binaries name the source tree where they were built.
+# Test binaries name the source and build trees where they were built.
 [ -e /work/main ] || { mkdir -p /work && ln -s "$root" /work/main; }
+mkdir -p build/backends
+for plugin in .device/lib/libkiln-*.so; do ln -sf "$root/$plugin" build/backends/; done
 kiln=$root/.device/bin/kiln
 cache=/tmp/kiln-cache
 
