@@ -145,8 +145,13 @@ TEST_F(LlamaCliTest, CompileWritesThePrefillAndDecodePrograms) {
     EXPECT_EQ(programs[name]["weights"], programs["prefill"]["weights"]) << name;
     EXPECT_EQ(programs[name]["states"], programs["prefill"]["states"]) << name;
   }
-  EXPECT_EQ(programs["prefill"]["symbols"]["T"], 32);  // the chunk (64) capped at the context
-  EXPECT_FALSE(programs["decode"]["symbols"].contains("T"));
+  // Slots name the step values: prefill's T is the chunk (64) capped at the
+  // context; decode has no T (one static token), only P.
+  EXPECT_EQ(programs["prefill"]["slots"][0]["name"], "T");
+  EXPECT_EQ(programs["prefill"]["slots"][0]["bound"], 32);
+  EXPECT_EQ(programs["decode"]["slots"][0]["name"], "P");
+  // Both end in the device sampling op of kiln run's default sampling.
+  for (const char* name : {"prefill", "decode"}) EXPECT_EQ(programs[name]["dispatches"].back()["kernel"], "top_k");
 }
 
 TEST_F(LlamaCliTest, PerplexityMatchesTheReferenceLogits) {

@@ -64,7 +64,10 @@ TEST_F(LlamaBuilderTest, PrefillIsTheDecoderInPrimitiveOps) {
   EXPECT_FALSE(counts.contains("cast"));  // an f32 table needs none
   ASSERT_EQ(graph->outputs().size(), 1u);
   EXPECT_EQ(graph->outputs()[0]->name(), kLogitsOutput);
-  EXPECT_EQ(graph->outputs()[0]->type().to_string(), "f32[T, 30]");
+  // Only the last row feeds the sampler: the output norm and the lm head
+  // run on it alone.
+  EXPECT_EQ(counts.at("slice"), 1);
+  EXPECT_EQ(graph->outputs()[0]->type().to_string(), "f32[1, 30]");
   EXPECT_EQ(graph->find_value(kTokensInput)->type().to_string(), "i32[T]");
   ASSERT_EQ(graph->states().size(), 4u);
   EXPECT_EQ(graph->states()[0]->name(), "kv.0.k");

@@ -13,12 +13,12 @@ trap 'rm -rf "$scratch"' EXIT
 cmake --install "$build_dir" --prefix "$scratch/prefix" >/dev/null
 cmake -S "$source_dir/consumer" -B "$scratch/build" -DCMAKE_PREFIX_PATH="$scratch/prefix" >/dev/null
 cmake --build "$scratch/build" >/dev/null
-env -u KILN_PLUGIN_PATH "$scratch/prefix/bin/kiln" backends | grep -q '^cpu '
+env -u KILN_PLUGIN_PATH "$scratch/prefix/bin/kiln" backends | grep -qx 'cpu'
 env -u KILN_PLUGIN_PATH "$scratch/build/consumer"
 # A moved prefix: the binary still finds its plugins; a program built
 # against the package where it now lies does too.
 mv "$scratch/prefix" "$scratch/moved"
-env -u KILN_PLUGIN_PATH "$scratch/moved/bin/kiln" backends | grep -q '^cpu '
+env -u KILN_PLUGIN_PATH "$scratch/moved/bin/kiln" backends | grep -qx 'cpu'
 rm -rf "$scratch/build"
 cmake -S "$source_dir/consumer" -B "$scratch/build" -DCMAKE_PREFIX_PATH="$scratch/moved" >/dev/null
 cmake --build "$scratch/build" >/dev/null
