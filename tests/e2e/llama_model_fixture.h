@@ -98,16 +98,23 @@ inline int32_t argmax(std::span<const float> row) {
   return static_cast<int32_t>(std::max_element(row.begin(), row.end()) - row.begin());
 }
 
-// A cpu session whose prefill computes every row's logits (all_logits), as
-// the tests comparing each row with the reference need, or the last row's
-// only, as `kiln run` does.
-inline runtime::SessionOptions cpu_session(int64_t context, int64_t prefill_chunk, bool all_logits = true) {
+// A session on `backend` whose prefill computes every row's logits
+// (all_logits), as the tests comparing each row with the reference need, or
+// the last row's only, as `kiln run` does. GPU plugins keep their kernel
+// binaries under the build tree, so the suite builds each once.
+inline runtime::SessionOptions backend_session(const std::string& backend, int64_t context, int64_t prefill_chunk,
+                                               bool all_logits = true) {
   runtime::SessionOptions options;
-  options.backend = "cpu";
+  options.backend = backend;
+  options.device.cache_dir = KILN_BINARY_DIR "/e2e-kernel-cache";
   options.programs.context = context;
   options.programs.prefill_chunk = prefill_chunk;
   options.programs.all_logits = all_logits;
   return options;
+}
+
+inline runtime::SessionOptions cpu_session(int64_t context, int64_t prefill_chunk, bool all_logits = true) {
+  return backend_session("cpu", context, prefill_chunk, all_logits);
 }
 
 }  // namespace kiln::testing
