@@ -1,8 +1,9 @@
 // The Vulkan plugin's kernels against the device's own ceilings, through
 // the plugin's C ABI with hand-built Programs (bench/README.md, "Vulkan
 // kernels (H100)"):
-//   BM_CopyBandwidth    vkCmdCopyBuffer of 1 GiB, GB/s counting read + write:
-//                       the roofline every other figure is a share of;
+//   BM_CopyBandwidth    vkCmdCopyBuffer of 1 GiB, GB/s counting read + write;
+//   BM_KernelCopy       the plugin's own copy kernel (cast f32 -> f32), read
+//                       + write: the roofline decode competes with;
 //   BM_Gemv             f16 gemv (weights [N, K], transpose_b, one row),
 //                       rotating over weight copies well past the L2;
 //   BM_Matmul           prefill matmul, coopmat beside tiled, TFLOP/s;
@@ -375,6 +376,57 @@ void BM_CopyBandwidth(benchmark::State& state) {
 }
 BENCHMARK(BM_CopyBandwidth)->Iterations(1);
 
+// The copy a kernel makes: the plugin's cast f32 -> f32 over 512 MiB (8
+// MiB in small mode), read + write counted, several independent
+// dispatches per step. This is the roofline decode competes with (kiln
+// bench measures it the same way); vkCmdCopyBuffer above may take another
+// engine and runs below it on NVIDIA.
+double kernel_copy_gbps(std::string* error) {
+  static std::string failure;
+  static const double gbps = [] {
+    const int64_t n = g_small ? (2 << 20) : (128 << 20);
+    const int dispatches = 8;
+    Builder b;
+    const TensorRef x = b.arena(DType::f32, {n});
+    std::vector<TensorRef> ys;
+    for (int i = 0; i < 2; ++i) ys.push_back(b.arena(DType::f32, {n}));
+    Constant dtype{"dtype", Constant::Type::integer, 0, 0, "f32"};
+    for (int i = 0; i < dispatches; ++i) b.dispatch("cast", "reference", {dtype}, {x}, {ys[i % 2]}, -1);
+    b.output(x);
+    Loaded loaded;
+    if (std::string e = loaded.load(b, {}); !e.empty()) {
+      failure = e;
+      return 0.0;
+    }
+    double best = 0;
+    for (int rep = 0; rep < 6; ++rep) {
+      const auto start = std::chrono::steady_clock::now();
+      if (std::string e = loaded.run(); !e.empty()) {
+        failure = e;
+        return 0.0;
+      }
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (rep > 0) best = std::max(best, 2.0 * 4.0 * static_cast<double>(n) * dispatches / seconds / 1e9);
+    }
+    return best;
+  }();
+  *error = failure;
+  return gbps;
+}
+
+void BM_KernelCopy(benchmark::State& state) {
+  if (skip_without_device(state)) return;
+  std::string error;
+  const double gbps = kernel_copy_gbps(&error);
+  if (gbps == 0) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(gbps);
+  state.counters["GBps"] = gbps;
+}
+BENCHMARK(BM_KernelCopy)->Iterations(1);
+
 // ---- (b) f16 gemv -------------------------------------------------------------
 
 // y_i = x @ W_{i % copies}^T for i < dispatches, W [N, K] f16, x [1, K] f32,
@@ -419,11 +471,13 @@ void BM_Gemv(benchmark::State& state) {
   }
   std::string error;
   const double copy = copy_gbps(&error);
+  const double kernel_copy = kernel_copy_gbps(&error);
   const double step_bytes = static_cast<double>(bytes) * dispatches;
   state.counters["GBps"] = benchmark::Counter(step_bytes / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["us_per_gemv"] =
       benchmark::Counter(dispatches / 1e6, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
   state.counters["copy_GBps"] = copy;
+  state.counters["kernel_copy_GBps"] = kernel_copy;
   state.counters["copies"] = copies;
   state.counters["dispatches"] = dispatches;
   state.SetLabel(variant);

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backends/registry.h"
 #include "gtest/gtest.h"
 #include "runtime/generator.h"
 #include "runtime/perplexity.h"
@@ -119,6 +120,61 @@ TEST_P(KjvModelTest, DeviceSamplingGivesTheHostSamplersText) {
   EXPECT_EQ(results[0].text, results[1].text);
   EXPECT_FALSE(results[0].text.empty());
 }
+
+// `kiln run models/kjv-llama.gguf --backend B` as users run it: the
+// sampling op on the device, the lm head on the last row. Every backend
+// gives the reference's greedy tokens and, for a seeded draw, the cpu
+// plugin's tokens. A GPU plugin that cannot load here skips with its
+// reason, unless KILN_REQUIRE_BACKENDS names it.
+class KjvBackendTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  absl::StatusOr<GenerationResult> run(const std::string& backend, const SamplingOptions& sampling, int64_t tokens) {
+    SessionOptions options;
+    options.backend = backend;
+    options.device.cache_dir = KILN_BINARY_DIR "/e2e-kernel-cache";
+    options.sampling = sampling;
+    absl::StatusOr<std::unique_ptr<Session>> session = Session::open(kRoot + "/models/kjv-llama.gguf", options);
+    if (!session.ok()) return session.status();
+    GenerateOptions generate_options;
+    generate_options.max_new_tokens = tokens;
+    generate_options.sampling = sampling;
+    generate_options.stop_at_eos = false;
+    std::ifstream in(kReference);
+    const nlohmann::json reference = nlohmann::json::parse(in);
+    const std::vector<int32_t> prompt = reference["generation"]["prompt_ids"].get<std::vector<int32_t>>();
+    return generate(**session, prompt, generate_options);
+  }
+
+  void SetUp() override {
+    absl::StatusOr<const backends::PluginInfo*> plugin = backends::Registry::global().find(GetParam());
+    if (plugin.ok()) return;
+    if (backends::backend_required(GetParam())) FAIL() << plugin.status();
+    GTEST_SKIP() << GetParam() << " is unavailable here: " << plugin.status();
+  }
+};
+
+TEST_P(KjvBackendTest, GreedyTextIsTheReferences) {
+  std::ifstream in(kReference);
+  const nlohmann::json generation = nlohmann::json::parse(in)["generation"];
+  const std::vector<int32_t> expected = generation["greedy_ids"].get<std::vector<int32_t>>();
+  absl::StatusOr<GenerationResult> result =
+      run(GetParam(), {.temperature = 0}, static_cast<int64_t>(expected.size()));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->tokens, expected);
+  EXPECT_EQ(generation["prompt"].get<std::string>() + result->text, generation["full_text"].get<std::string>());
+}
+
+TEST_P(KjvBackendTest, SeededSamplingGivesTheCpuText) {
+  const SamplingOptions sampling{.temperature = 0.8, .top_k = 40, .top_p = 0.95, .repeat_penalty = 1.1, .seed = 7};
+  absl::StatusOr<GenerationResult> cpu = run("cpu", sampling, 32);
+  ASSERT_TRUE(cpu.ok()) << cpu.status();
+  absl::StatusOr<GenerationResult> backend = run(GetParam(), sampling, 32);
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  EXPECT_EQ(backend->tokens, cpu->tokens);
+  EXPECT_EQ(backend->text, cpu->text);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, KjvBackendTest, ::testing::Values("cpu", "vulkan", "opencl"));
 
 INSTANTIATE_TEST_SUITE_P(Formats, KjvModelTest, ::testing::Values("models/kjv-llama.gguf", "models/kjv-llama"),
                          [](const auto& info) { return info.param.find(".gguf") != std::string::npos ? "gguf" : "hf"; });
