@@ -70,7 +70,12 @@ constexpr Tolerance kAttention{2e-5, 1e-5};
 // kernel everywhere.
 const std::vector<std::string> kOneRowVariants = {"gemv", "gemv_subgroup", "tiled"};
 const std::vector<std::string> kManyRowVariants = {"tiled"};
-const std::vector<std::string> kManyRowF16WeightVariants = {"tiled", "coopmat"};
+// Cooperative matrices multiply f16 activations too (the variant is opt-in,
+// --force-variant matmul=coopmat): their own cases, with f16's tolerance.
+const std::vector<std::string> kCooperativeMatrix = {"coopmat"};
+// Each activation and weight rounded to f16 (2^-11 relative), summed over
+// k terms of up to 1 in magnitude: about sqrt(k) * 2^-11, twice that here.
+Tolerance f16_activation_products(int64_t k) { return {2 * 4.9e-4 * std::sqrt(static_cast<double>(k)), 2e-3}; }
 
 // ---- Cases --------------------------------------------------------------------
 
@@ -100,12 +105,23 @@ input %x : f32[T, 37]
 weight %w : f16[23, 37]
 weight %bias : f32[23]
 %y = matmul(%x, %w, %bias) {transpose_b = true}
-output %y)", .steps = {{{"T", 5}}}, .tolerance = products(37), .force = kManyRowF16WeightVariants},
+output %y)", .steps = {{{"T", 5}}}, .tolerance = products(37), .force = kManyRowVariants},
+      {.name = "matmul_f16_activations_bias", .op = "matmul", .graph = R"(symbol T <= 8
+input %x : f32[T, 37]
+weight %w : f16[23, 37]
+weight %bias : f32[23]
+%y = matmul(%x, %w, %bias) {transpose_b = true}
+output %y)", .steps = {{{"T", 5}}}, .tolerance = f16_activation_products(37), .force = kCooperativeMatrix},
       {.name = "matmul_prefill_wide", .op = "matmul", .graph = R"(symbol T <= 40
 input %x : f32[T, 77]
 weight %w : f16[300, 77]
 %y = matmul(%x, %w) {transpose_b = true}
-output %y)", .steps = {{{"T", 37}}, {{"T", 3}}}, .tolerance = products(77), .force = kManyRowF16WeightVariants},
+output %y)", .steps = {{{"T", 37}}, {{"T", 3}}}, .tolerance = products(77), .force = kManyRowVariants},
+      {.name = "matmul_f16_activations_wide", .op = "matmul", .graph = R"(symbol T <= 40
+input %x : f32[T, 77]
+weight %w : f16[300, 77]
+%y = matmul(%x, %w) {transpose_b = true}
+output %y)", .steps = {{{"T", 37}}, {{"T", 3}}}, .tolerance = f16_activation_products(77), .force = kCooperativeMatrix},
       {.name = "matmul_decode_wide", .op = "matmul", .graph = R"(symbol T <= 1
 input %x : f32[T, 300]
 weight %w : f32[333, 300]
