@@ -30,6 +30,20 @@ mkdir -p build/backends
 for plugin in .device/lib/libkiln-*.so; do ln -sf "$root/$plugin" build/backends/; done
 kiln=$root/.device/bin/kiln
 cache=/tmp/kiln-cache
+# The NumPy references run under the python3 the tests were built with
+# (/usr/bin/python3); the machine's NumPy is in PyTorch's environment.
+# A wrapper, not a link: a virtual environment's python finds its packages
+# from the path it is started by.
+python=$(python3 -c 'import sys; print(sys.executable)')
+if ! /usr/bin/python3 -c 'import numpy' 2>/dev/null && [ "$python" != /usr/bin/python3 ] &&
+   "$python" -c 'import numpy' 2>/dev/null; then
+  rm -f /usr/bin/python3
+  printf '#!/bin/sh\nexec %s "$@"\n' "$python" > /usr/bin/python3
+  chmod +x /usr/bin/python3
+fi
+# The machine has no Vulkan validation layer; the tests ask for it only
+# where it is installed (lavapipe in CI).
+export KILN_VULKAN_VALIDATION=0
 
 run() {  # name, command...
   local name=$1; shift
@@ -49,14 +63,29 @@ for step in "$@"; do
           --cache-dir "$cache" --profile
       done ;;
     conformance)
-      run conformance env KILN_REQUIRE_BACKENDS=vulkan,opencl KILN_CACHE_DIR="$cache" \
+      run conformance env KILN_REQUIRE_BACKENDS=vulkan,opencl \
         "$root/.device/bin/backend_conformance_test" --gtest_filter='*vulkan*:*opencl*' ;;
+    e2e)
+      run llama_e2e env KILN_REQUIRE_BACKENDS=vulkan,opencl "$root/.device/bin/llama_e2e_test" \
+        --gtest_filter='*vulkan*:*opencl*'
+      run kjv_backends env KILN_REQUIRE_BACKENDS=vulkan,opencl "$root/.device/bin/kjv_model_test" \
+        --gtest_filter='*KjvBackendTest*' ;;
     tests)
-      for t in "$root"/.device/bin/*_test; do
-        case $(basename "$t") in backend_conformance_test) continue ;; esac
+      for t in "$root"/.device/bin/vulkan_*_test "$root"/.device/bin/opencl_*_test; do
         run "$(basename "$t")" env KILN_REQUIRE_BACKENDS=vulkan,opencl "$t"
       done ;;
-    kernels) run vulkan_bench "$root/.device/bin/vulkan_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true ;;
+    kernels)
+      run vulkan_bench "$root/.device/bin/vulkan_bench" --benchmark_filter='Copy|Gemv|DispatchChain' \
+        --benchmark_repetitions=3 --benchmark_report_aggregates_only=true ;;
+    matmul) run vulkan_matmul "$root/.device/bin/vulkan_bench" --benchmark_filter='Matmul' ;;
+    models)
+      # Llama-3.2-1B's shape in f16: kiln on both GPU backends beside the
+      # PyTorch peer (eager and torch.compile), one run, one table.
+      run synth "$kiln" synth llama-3.2-1b -o /tmp/llama-3.2-1b --dtype f16
+      run compare python3 bench/peers/compare.py /tmp/llama-3.2-1b --kiln "$kiln" --backends vulkan,opencl \
+        --prompt-len 512 --gen 128 --reps 3 --compile --kiln-arg=--cache-dir="$cache" --out "$out/l1b"
+      run profile "$kiln" bench /tmp/llama-3.2-1b --backend vulkan --prompt-len 128 --gen 64 --reps 1 \
+        --cache-dir "$cache" --profile ;;
     *) echo "unknown step $step" ;;
   esac
 done

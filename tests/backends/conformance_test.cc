@@ -8,6 +8,7 @@
 // are f32 and f16. Fused ops are written in the graph, so their kernels are
 // tested whatever the fusion rules decide.
 
+#include <cmath>
 #include <cstdint>
 #include <sstream>
 #include <string>
