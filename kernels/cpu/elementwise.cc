@@ -1,29 +1,27 @@
-// The elementwise ops. Each value is computed in f64 from the operands' f32
-// values and rounded once to the result's dtype.
+// The elementwise ops, their math from kernels/elementwise_ops.h. Each value
+// is computed in f64 from the operands' f32 values and rounded once to the
+// result's dtype.
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <numbers>
 
 #include "absl/strings/str_cat.h"
 #include "kernels/cpu/checks.h"
 #include "kernels/cpu/constants.h"
+#include "kernels/cpu/elementwise_math.h"
 #include "kernels/cpu/op_kernels.h"
 #include "kernels/cpu/parallel_for.h"
 
 namespace kiln::kernels::cpu {
 namespace {
 
-double silu(double x) { return x / (1.0 + std::exp(-x)); }
-double relu(double x) { return x > 0.0 ? x : 0.0; }
-double gelu_erf(double x) { return 0.5 * x * (1.0 + std::erf(x / std::numbers::sqrt2)); }
-double gelu_tanh(double x) {
-  const double k = std::sqrt(2.0 / std::numbers::pi);
-  return 0.5 * x * (1.0 + std::tanh(k * (x + 0.044715 * x * x * x)));
-}
-double add(double a, double b) { return a + b; }
-double mul(double a, double b) { return a * b; }
+using math::op_add;
+using math::op_gelu;
+using math::op_gelu_tanh;
+using math::op_mul;
+using math::op_relu;
+using math::op_silu;
 
 // Costs per element for parallel_for: transcendental functions are worth
 // spreading over threads sooner than a multiply.
@@ -66,21 +64,21 @@ absl::Status map_binary(const KernelArgs& args, Fn fn) {
 
 }  // namespace
 
-absl::Status run_add(const KernelArgs& args) { return map_binary(args, add); }
-absl::Status run_mul(const KernelArgs& args) { return map_binary(args, mul); }
+absl::Status run_add(const KernelArgs& args) { return map_binary(args, op_add); }
+absl::Status run_mul(const KernelArgs& args) { return map_binary(args, op_mul); }
 
 absl::Status run_scale(const KernelArgs& args) {
   const double factor = real_constant(args, "scale");
-  return map_unary(args, kCheapCost, [factor](double x) { return x * factor; });
+  return map_unary(args, kCheapCost, [factor](double x) { return math::op_scale(x, factor); });
 }
 
-absl::Status run_silu(const KernelArgs& args) { return map_unary(args, kTranscendentalCost, silu); }
-absl::Status run_relu(const KernelArgs& args) { return map_unary(args, kCheapCost, relu); }
+absl::Status run_silu(const KernelArgs& args) { return map_unary(args, kTranscendentalCost, op_silu); }
+absl::Status run_relu(const KernelArgs& args) { return map_unary(args, kCheapCost, op_relu); }
 
 absl::Status run_gelu(const KernelArgs& args) {
   const std::string& approximate = enum_constant(args, "approximate");
-  if (approximate == "none") return map_unary(args, kTranscendentalCost, gelu_erf);
-  if (approximate == "tanh") return map_unary(args, kTranscendentalCost, gelu_tanh);
+  if (approximate == "none") return map_unary(args, kTranscendentalCost, op_gelu);
+  if (approximate == "tanh") return map_unary(args, kTranscendentalCost, op_gelu_tanh);
   return kernel_error(args, absl::StrCat("approximate must be \"none\" or \"tanh\", got \"", approximate, "\""));
 }
 

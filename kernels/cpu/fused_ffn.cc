@@ -5,25 +5,18 @@
 // the elementwise kernels compute them.
 
 #include <cmath>
-#include <numbers>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "kernels/cpu/checks.h"
 #include "kernels/cpu/constants.h"
+#include "kernels/cpu/elementwise_math.h"
 #include "kernels/cpu/fused_kernels.h"
 #include "kernels/cpu/fused_projection.h"
 #include "kernels/cpu/rows.h"
 
 namespace kiln::kernels::cpu {
 namespace {
-
-double silu(double x) { return x / (1.0 + std::exp(-x)); }
-double gelu_erf(double x) { return 0.5 * x * (1.0 + std::erf(x / std::numbers::sqrt2)); }
-double gelu_tanh(double x) {
-  const double k = std::sqrt(2.0 / std::numbers::pi);
-  return 0.5 * x * (1.0 + std::tanh(k * (x + 0.044715 * x * x * x)));
-}
 
 using ActivationFn = double (*)(double);
 
@@ -34,9 +27,9 @@ struct Activation {
   ActivationFn fn;
 };
 constexpr Activation kActivations[] = {
-    {"silu", "none", silu},
-    {"gelu", "none", gelu_erf},
-    {"gelu", "tanh", gelu_tanh},
+    {"silu", "none", math::op_silu},
+    {"gelu", "none", math::op_gelu},
+    {"gelu", "tanh", math::op_gelu_tanh},
 };
 
 absl::StatusOr<ActivationFn> activation(const KernelArgs& args) {
