@@ -53,7 +53,8 @@ TEST_F(SentencePieceFolderTest, ReadsThePiecesAsTheGgufExport) {
 TEST_F(SentencePieceFolderTest, EncodesAndDecodesAsTheSentencePieceLibrary) {
   absl::StatusOr<Tokenizer> tokenizer = load_tokenizer(dir_.file(""));
   ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
-  for (const Json& c : read_json_file(tokenizer_data_path("spm_tiny_expected.json"))["cases"]) {
+  const Json expected = read_json_file(tokenizer_data_path("spm_tiny_expected.json"));
+  for (const Json& c : expected["cases"]) {
     const std::string text = c["text"].get<std::string>();
     const auto ids = c["ids"].get<std::vector<int32_t>>();
     EXPECT_EQ(tokenizer->encode(text, EncodeOptions{.add_special = false, .parse_special = false}), ids)
