@@ -14,6 +14,26 @@
 namespace kiln::frontend {
 namespace {
 
+// ChatML, (<|im_start|>role\ncontent<|im_end|>\n)* <|im_start|>assistant\n,
+// recognised by its markers and, for the Qwen families, by the default
+// system prompt their templates insert.
+// The arguments are literals: a row holds views of static text.
+ChatTemplateRow chatml(std::string_view name, std::string_view models, std::string_view default_system) {
+  return {.name = name,
+          .models = models,
+          .markers = {"<|im_start|>", default_system.empty() ? std::string_view("<|im_end|>") : default_system},
+          .start = "",
+          .system = "<|im_start|>system\n{content}<|im_end|>\n",
+          .user = "<|im_start|>user\n{content}<|im_end|>\n",
+          .user_with_system = "",
+          .assistant = "{content}",
+          .assistant_prefix = "<|im_start|>assistant\n",
+          .assistant_suffix = "<|im_end|>\n",
+          .end_of_turn = {"<|im_end|>"},
+          .default_system = default_system,
+          .trim_content = false};
+}
+
 // One row per family, as its Jinja renders plain system/user/assistant
 // messages (HF apply_chat_template, whose text is then tokenised with
 // special tokens parsed and none added). Order is priority: a row whose
@@ -66,47 +86,11 @@ const std::vector<ChatTemplateRow>& rows() {
        .default_system = "",
        .trim_content = false},
       // ChatML with Qwen2.5's default system prompt.
-      {.name = "qwen2.5",
-       .models = "Qwen2.5 Instruct",
-       .markers = {"<|im_start|>", "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."},
-       .start = "",
-       .system = "<|im_start|>system\n{content}<|im_end|>\n",
-       .user = "<|im_start|>user\n{content}<|im_end|>\n",
-       .user_with_system = "",
-       .assistant = "{content}",
-       .assistant_prefix = "<|im_start|>assistant\n",
-       .assistant_suffix = "<|im_end|>\n",
-       .end_of_turn = {"<|im_end|>"},
-       .default_system = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.",
-       .trim_content = false},
+      chatml("qwen2.5", "Qwen2.5 Instruct", "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."),
       // ChatML with Qwen2's default system prompt.
-      {.name = "qwen2",
-       .models = "Qwen2 / Qwen1.5 Instruct",
-       .markers = {"<|im_start|>", "You are a helpful assistant."},
-       .start = "",
-       .system = "<|im_start|>system\n{content}<|im_end|>\n",
-       .user = "<|im_start|>user\n{content}<|im_end|>\n",
-       .user_with_system = "",
-       .assistant = "{content}",
-       .assistant_prefix = "<|im_start|>assistant\n",
-       .assistant_suffix = "<|im_end|>\n",
-       .end_of_turn = {"<|im_end|>"},
-       .default_system = "You are a helpful assistant.",
-       .trim_content = false},
-      // (<|im_start|>role\ncontent<|im_end|>\n)* <|im_start|>assistant\n
-      {.name = "chatml",
-       .models = "ChatML (no default system prompt)",
-       .markers = {"<|im_start|>", "<|im_end|>"},
-       .start = "",
-       .system = "<|im_start|>system\n{content}<|im_end|>\n",
-       .user = "<|im_start|>user\n{content}<|im_end|>\n",
-       .user_with_system = "",
-       .assistant = "{content}",
-       .assistant_prefix = "<|im_start|>assistant\n",
-       .assistant_suffix = "<|im_end|>\n",
-       .end_of_turn = {"<|im_end|>"},
-       .default_system = "",
-       .trim_content = false},
+      chatml("qwen2", "Qwen2 / Qwen1.5 Instruct", "You are a helpful assistant."),
+      // Plain ChatML.
+      chatml("chatml", "ChatML (no default system prompt)", ""),
       // (<|role|>\ncontent eos \n)* <|assistant|>\n
       {.name = "zephyr",
        .models = "Zephyr, TinyLlama Chat",
