@@ -1,13 +1,10 @@
 #include "kernels/cpu/fused_projection.h"
 
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 #include "kernels/cpu/checks.h"
 #include "kernels/cpu/parallel_for.h"
 #include "kernels/cpu/rows.h"
-#include "kernels/cpu/vector/gemv.h"
-#include "kernels/cpu/vector/matmul.h"
+#include "kernels/cpu/vector_projection.h"
 
 namespace kiln::kernels::cpu {
 namespace {
@@ -53,32 +50,8 @@ std::vector<double> project(const std::vector<float>& x, int64_t rows, const Wei
 }
 
 std::vector<double> project_vector(const std::vector<float>& x, int64_t rows, const Weight& w) {
-  constexpr int64_t kColumnBlock = 64;
   std::vector<float> out(rows * w.n);
-  using Gemv = void (*)(const vector::GemvArgs&, int64_t, int64_t);
-  using Matmul = void (*)(const vector::MatmulArgs&, int64_t, int64_t);
-  Gemv gemv = vector::gemv_f32;
-  Matmul matmul = vector::matmul_f32;
-  if (w.view->dtype == program::DType::f16) {
-    gemv = vector::gemv_f16;
-    matmul = vector::matmul_f16;
-  } else if (w.view->dtype == program::DType::bf16) {
-    gemv = vector::gemv_bf16;
-    matmul = vector::matmul_bf16;
-  }
-  const vector::WeightLayout layout = w.transpose_b ? vector::WeightLayout::n_by_k : vector::WeightLayout::k_by_n;
-  const int64_t blocks = (w.n + kColumnBlock - 1) / kColumnBlock;
-  parallel_for(blocks, rows * w.k * kColumnBlock, [&](int64_t begin, int64_t end) {
-    const int64_t first = begin * kColumnBlock, last = std::min(w.n, end * kColumnBlock);
-    if (rows == 1) {
-      gemv({.x = x.data(), .w = w.view->data, .bias = nullptr, .y = out.data(), .n = w.n, .k = w.k, .layout = layout},
-           first, last);
-    } else {
-      matmul({.x = x.data(), .w = w.view->data, .bias = nullptr, .y = out.data(), .m = rows, .n = w.n, .k = w.k,
-              .layout = layout},
-             first, last);
-    }
-  });
+  project_simd(x.data(), rows, w.k, w.view->data, w.view->dtype, w.transpose_b, w.n, nullptr, out.data());
   return std::vector<double>(out.begin(), out.end());
 }
 

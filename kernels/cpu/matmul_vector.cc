@@ -2,42 +2,20 @@
 // activations and a 2-D weight (f32, f16 or bf16, either layout), computed
 // by the SIMD kernels of kernels/cpu/vector in f32 over several
 // accumulators: gemv for one row (decode), the blocked matmul for more
-// (prefill). Output columns are split over the thread pool in blocks of 64,
-// so every vector stays full. The variant table (variant_rules.cc) sends
+// (prefill), through project_simd. The variant table (variant_rules.cc) sends
 // here only nodes of that form; the kernel checks it again, since a kernel
 // may be called on any Program.
 
-#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "kernels/cpu/checks.h"
 #include "kernels/cpu/constants.h"
 #include "kernels/cpu/op_kernels.h"
-#include "kernels/cpu/parallel_for.h"
-#include "kernels/cpu/vector/gemv.h"
-#include "kernels/cpu/vector/matmul.h"
+#include "kernels/cpu/vector_projection.h"
 
 namespace kiln::kernels::cpu {
 namespace {
-
-constexpr int64_t kColumnBlock = 64;
-
-using GemvFn = void (*)(const vector::GemvArgs&, int64_t, int64_t);
-using MatmulFn = void (*)(const vector::MatmulArgs&, int64_t, int64_t);
-
-struct Kernels {
-  GemvFn gemv;
-  MatmulFn matmul;
-};
-
-Kernels kernels_for(program::DType dtype) {
-  switch (dtype) {
-    case program::DType::f16: return {vector::gemv_f16, vector::matmul_f16};
-    case program::DType::bf16: return {vector::gemv_bf16, vector::matmul_bf16};
-    default: return {vector::gemv_f32, vector::matmul_f32};
-  }
-}
 
 absl::Status check_form(const KernelArgs& args) {
   const TensorView& a = args.inputs[0];
@@ -71,21 +49,9 @@ absl::Status run_matmul_vector(const KernelArgs& args) {
   const int64_t k = a.dim(-1);
   const int64_t n = transpose_b ? w.dim(0) : w.dim(1);
   const int64_t rows = k == 0 ? 0 : a.elements() / k;
-  const vector::WeightLayout layout = transpose_b ? vector::WeightLayout::n_by_k : vector::WeightLayout::k_by_n;
   const float* x = reinterpret_cast<const float*>(a.data);
   const float* bias = args.inputs.size() == 3 ? reinterpret_cast<const float*>(args.inputs[2].data) : nullptr;
-  float* y = reinterpret_cast<float*>(args.outputs[0].data);
-  const Kernels kernels = kernels_for(w.dtype);
-  const int64_t blocks = (n + kColumnBlock - 1) / kColumnBlock;
-  parallel_for(blocks, rows * k * kColumnBlock, [&](int64_t begin, int64_t end) {
-    const int64_t first = begin * kColumnBlock, last = std::min(n, end * kColumnBlock);
-    if (rows == 1) {
-      kernels.gemv({.x = x, .w = w.data, .bias = bias, .y = y, .n = n, .k = k, .layout = layout}, first, last);
-    } else {
-      kernels.matmul({.x = x, .w = w.data, .bias = bias, .y = y, .m = rows, .n = n, .k = k, .layout = layout}, first,
-                     last);
-    }
-  });
+  project_simd(x, rows, k, w.data, w.dtype, transpose_b, n, bias, reinterpret_cast<float*>(args.outputs[0].data));
   return absl::OkStatus();
 }
 

@@ -1,0 +1,44 @@
+#include "kernels/cpu/vector_projection.h"
+
+#include <algorithm>
+
+#include "kernels/cpu/parallel_for.h"
+#include "kernels/cpu/vector/gemv.h"
+#include "kernels/cpu/vector/matmul.h"
+
+namespace kiln::kernels::cpu {
+namespace {
+
+constexpr int64_t kColumnBlock = 64;
+
+struct Kernels {
+  void (*gemv)(const vector::GemvArgs&, int64_t, int64_t);
+  void (*matmul)(const vector::MatmulArgs&, int64_t, int64_t);
+};
+
+Kernels kernels_for(program::DType dtype) {
+  switch (dtype) {
+    case program::DType::f16: return {vector::gemv_f16, vector::matmul_f16};
+    case program::DType::bf16: return {vector::gemv_bf16, vector::matmul_bf16};
+    default: return {vector::gemv_f32, vector::matmul_f32};
+  }
+}
+
+}  // namespace
+
+void project_simd(const float* x, int64_t rows, int64_t k, const void* w, program::DType w_dtype, bool transpose_b,
+                  int64_t n, const float* bias, float* y) {
+  const vector::WeightLayout layout = transpose_b ? vector::WeightLayout::n_by_k : vector::WeightLayout::k_by_n;
+  const Kernels kernels = kernels_for(w_dtype);
+  const int64_t blocks = (n + kColumnBlock - 1) / kColumnBlock;
+  parallel_for(blocks, rows * k * kColumnBlock, [&](int64_t begin, int64_t end) {
+    const int64_t first = begin * kColumnBlock, last = std::min(n, end * kColumnBlock);
+    if (rows == 1) {
+      kernels.gemv({.x = x, .w = w, .bias = bias, .y = y, .n = n, .k = k, .layout = layout}, first, last);
+    } else {
+      kernels.matmul({.x = x, .w = w, .bias = bias, .y = y, .m = rows, .n = n, .k = k, .layout = layout}, first, last);
+    }
+  });
+}
+
+}  // namespace kiln::kernels::cpu
