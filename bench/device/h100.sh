@@ -7,7 +7,8 @@
 #   text          greedy text of the shipped model on every backend
 #   conformance   the conformance harness on vulkan and opencl
 #   tests         the plugins' own tests and the end-to-end tests
-#   kernels       bench/vulkan_bench (gemv GB/s, matmul TFLOP/s, dispatch cost)
+#   kernels       bench/vulkan_bench and bench/opencl_bench (gemv GB/s against the
+#                 copy, dispatch cost), JSON under $OUT
 #   models        synthetic Llama-3.2-1B / 3.1-8B shapes: kiln bench + the PyTorch peer
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -76,7 +77,10 @@ for step in "$@"; do
       done ;;
     kernels)
       run vulkan_bench "$root/.device/bin/vulkan_bench" --benchmark_filter='Copy|Gemv|DispatchChain' \
-        --benchmark_repetitions=3 --benchmark_report_aggregates_only=true ;;
+        --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+      run opencl_bench "$root/.device/bin/opencl_bench" --benchmark_repetitions=3 \
+        --benchmark_report_aggregates_only=true --benchmark_out="$out/opencl_bench.json" \
+        --benchmark_out_format=json ;;
     matmul) run vulkan_matmul "$root/.device/bin/vulkan_bench" --benchmark_filter='Matmul' ;;
     models)
       # Llama-3.2-1B's shape in f16: kiln on both GPU backends beside the
