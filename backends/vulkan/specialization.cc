@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <optional>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "backends/support/kernel_table.h"
@@ -115,9 +116,34 @@ std::optional<OperandName> parse_operand_name(std::string_view name) {
   return out;
 }
 
-// The value the shader's constant |name| takes; nullopt keeps its default.
-absl::StatusOr<std::optional<Value>> lookup(std::string_view name, const program::Program& program,
-                                            const program::Dispatch& dispatch, const DeviceConstants& device) {
+bool has_constant_or_param(const program::Dispatch& dispatch, std::string_view name) {
+  if (dispatch.find_constant(name) != nullptr) return true;
+  for (const program::StepParam& param : dispatch.step_params) {
+    if (param.name == name) return true;
+  }
+  return false;
+}
+
+// "perm3" -> ("perm", 3); nullopt for a name without a trailing index.
+std::optional<std::pair<std::string_view, size_t>> split_index(std::string_view name) {
+  size_t digits = name.size();
+  while (digits > 0 && name[digits - 1] >= '0' && name[digits - 1] <= '9') --digits;
+  size_t index = 0;
+  if (digits == 0 || !parse_index(name.substr(digits), &index)) return std::nullopt;
+  return std::pair(name.substr(0, digits), index);
+}
+
+bool declares(const std::vector<SpecConstant>& shader, std::string_view name) {
+  for (const SpecConstant& constant : shader) {
+    if (constant.name == name) return true;
+  }
+  return false;
+}
+
+// The value constant |name| of |shader| takes; nullopt keeps its default.
+absl::StatusOr<std::optional<Value>> lookup(std::string_view name, const std::vector<SpecConstant>& shader,
+                                            const program::Program& program, const program::Dispatch& dispatch,
+                                            const DeviceConstants& device) {
   if (name.starts_with("wg_")) return std::optional<Value>();
   if (name == "num_inputs") return Value(integer(static_cast<int64_t>(dispatch.inputs.size())));
   if (name == "slot_P") return Value(integer(program.find_slot("P")));
@@ -133,10 +159,23 @@ absl::StatusOr<std::optional<Value>> lookup(std::string_view name, const program
     }
     if (dispatch.find_constant(base) != nullptr) return Value(integer(-1));
   }
+  // A step parameter read as an extent (EXTENT(name) declares name and
+  // name_slot): its factor is 1, the slot holds its whole value.
+  for (const program::StepParam& param : dispatch.step_params) {
+    if (param.name == name && declares(shader, std::string(name) + "_slot")) return Value(integer(1));
+  }
   if (std::optional<OperandName> operand = parse_operand_name(name)) {
     const std::vector<program::TensorRef>& refs = operand->output ? dispatch.outputs : dispatch.inputs;
     if (operand->index >= refs.size()) return std::optional<Value>();  // an absent optional operand
     return operand_value(refs[operand->index], operand->what);
+  }
+  // An entry past the end of a list the op derives per dim or per operand
+  // (transpose's perm<k> past its rank, concat's width<i> past its inputs):
+  // the dispatch has entry 0 of the list, so the shader's longer list keeps
+  // its defaults there.
+  if (std::optional<std::pair<std::string_view, size_t>> entry = split_index(base);
+      entry.has_value() && entry->second > 0 && has_constant_or_param(dispatch, std::string(entry->first) + "0")) {
+    return std::optional<Value>();
   }
   return absl::NotFoundError("the dispatch has no constant, step parameter or operand property of that name");
 }
@@ -167,7 +206,7 @@ absl::StatusOr<Specialization> specialise(const std::vector<SpecConstant>& shade
   const program::Dispatch& dispatch = program.dispatches[index];
   Specialization out;
   for (const SpecConstant& constant : shader) {
-    absl::StatusOr<std::optional<Value>> value = lookup(constant.name, program, dispatch, device);
+    absl::StatusOr<std::optional<Value>> value = lookup(constant.name, shader, program, dispatch, device);
     absl::StatusOr<uint32_t> bits = constant.default_bits;
     if (value.ok() && value->has_value()) bits = bits_for(constant, **value);
     if (!value.ok()) bits = value.status();

@@ -35,6 +35,11 @@ struct Specialization {
 //     TensorRef: dtype, rank, cols (last dim), rows (the leading dims'
 //     product), d<k> (dim k), r<k> (dim k from the end, r1 the last);
 //     an extent's "_slot" twin names the step slot it multiplies;
+//   - a step parameter <param> whose "<param>_slot" the shader declares
+//     too (an EXTENT): 1, its factor;
+//   - "<list><k>" past the end of a list the dispatch has entry 0 of
+//     (transpose's perm<k> past its rank, concat's width<i> past its
+//     inputs): the shader's default;
 //   - num_inputs, slot_P and subgroup_size from the dispatch, the Program
 //     and the device;
 //   - names starting "wg_" keep the shader's default (the kernel's own

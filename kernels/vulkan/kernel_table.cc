@@ -103,6 +103,7 @@ std::span<const KernelRow> kernel_table() {
       {"attention", "reference", {s::attention_reference, per_input_row}},
       {"attention", "split", {s::attention_split, attention_blocks, false, attention_scratch}},
       {"cast", "reference", {s::cast_reference, per_output_element}},
+      {"concat", "reference", {s::concat_reference, per_output_element}},
       {"embedding", "reference", {s::embedding_reference, per_output_element}},
       {"fused_gate_up", "gemv", {s::fused_gate_up_gemv, gemv_columns}},
       {"fused_gate_up", "gemv_subgroup", {s::fused_gate_up_gemv_subgroup, gemv_subgroup_columns, true}},
@@ -128,6 +129,7 @@ std::span<const KernelRow> kernel_table() {
       {"slice", "reference", {s::slice_reference, per_output_element}},
       {"softmax", "reference", {s::softmax_reference, per_input_row}},
       {"top_k", "reference", {s::top_k_reference, one_workgroup}},
+      {"transpose", "reference", {s::transpose_reference, per_output_element}},
   };
   return kTable;
 }

@@ -45,9 +45,9 @@ passes::VariantTable variant_table() {
   table.rules.push_back({.name = "vulkan.attention.split", .pattern = "y:attention", .when = {dim_at_most("y", 0, 1)},
                          .variant = "split",
                          .why = "one query row: a workgroup per (kv head, 64 cache rows), combined by the last"});
-  for (const std::string op : {"add", "argmax", "attention", "cast", "embedding", "gelu", "kv_write", "layernorm",
-                               "mul", "relu", "residual_layernorm", "residual_rmsnorm", "rmsnorm", "rope", "scale",
-                               "silu", "slice", "softmax", "top_k"}) {
+  for (const std::string op : {"add", "argmax", "attention", "cast", "concat", "embedding", "gelu", "kv_write",
+                               "layernorm", "mul", "relu", "residual_layernorm", "residual_rmsnorm", "rmsnorm", "rope",
+                               "scale", "silu", "slice", "softmax", "top_k", "transpose"}) {
     table.rules.push_back({.name = "vulkan." + op + ".reference", .pattern = "y:" + op, .when = {},
                            .variant = "reference", .why = "the op's one Vulkan kernel"});
   }

@@ -17,8 +17,6 @@ const std::map<std::string, std::vector<Variant>> kVulkanVariants = {
 };
 
 const std::vector<Unsupported> kVulkanUnsupported = {
-    {"transpose", "no transpose kernel yet (kernels/vulkan/kernel_table.cc)"},
-    {"concat", "no concat kernel yet (kernels/vulkan/kernel_table.cc)"},
     // By design, as the variant table says: both need a whole matrix (or
     // a whole output row) in one workgroup at decode; the fusion rules
     // leave them unfused for this backend.

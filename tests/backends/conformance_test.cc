@@ -352,6 +352,17 @@ input %a : f32[T, 5]
 input %b : f32[T, 2]
 %y = concat(%a, %b) {axis = -1}
 output %y)", .steps = {{{"T", 3}}}, .tolerance = kExact},
+      {.name = "transpose_rank4_symbolic_rows", .op = "transpose", .graph = R"(symbol T <= 8
+input %x : f32[T, 3, 4, 5]
+%y = transpose(%x) {perm = [2, 0, 3, 1]}
+output %y)", .steps = {{{"T", 3}}}, .tolerance = kExact},
+      {.name = "concat_four_f16_symbolic_inner", .op = "concat", .graph = R"(symbol T <= 8
+input %a : f16[2, T, 3]
+input %b : f16[1, T, 3]
+input %c : f16[3, T, 3]
+input %d : f16[1, T, 3]
+%y = concat(%a, %b, %c, %d) {axis = 0}
+output %y)", .steps = {{{"T", 5}}}, .tolerance = kExact},
       {.name = "slice_static", .op = "slice", .graph = R"(input %x : f32[4, 9]
 %y = slice(%x) {axis = 1, start = 2, end = -1}
 output %y)", .tolerance = kExact},
