@@ -37,6 +37,11 @@ uint64_t per_input1_element(const GridContext& c) {
   return ceil_div(elements(c.dispatch.inputs[1], c.bound), c.wg_size);
 }
 
+// cast: KILN_VULKAN_CAST_ELEMENTS elements per invocation.
+uint64_t cast_blocks(const GridContext& c) {
+  return ceil_div(elements(c.dispatch.outputs[0], c.bound), uint64_t{c.wg_size} * KILN_VULKAN_CAST_ELEMENTS);
+}
+
 // One workgroup per row of input 0 (norms, softmax, argmax; attention: per
 // (token, query head)).
 uint64_t per_input_row(const GridContext& c) {
@@ -102,7 +107,7 @@ std::span<const KernelRow> kernel_table() {
       {"argmax", "reference", {s::argmax_reference, per_input_row}},
       {"attention", "reference", {s::attention_reference, per_input_row}},
       {"attention", "split", {s::attention_split, attention_blocks, false, attention_scratch}},
-      {"cast", "reference", {s::cast_reference, per_output_element}},
+      {"cast", "reference", {s::cast_reference, cast_blocks}},
       {"concat", "reference", {s::concat_reference, per_output_element}},
       {"embedding", "reference", {s::embedding_reference, per_output_element}},
       {"fused_gate_up", "gemv", {s::fused_gate_up_gemv, gemv_columns}},

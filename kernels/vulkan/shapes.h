@@ -2,6 +2,9 @@
 // (kernel_table.cc) must agree on; GLSL and C++ both include this file.
 #ifndef KILN_VULKAN_SHAPES_H
 #define KILN_VULKAN_SHAPES_H
+// cast_reference.comp: the elements each invocation converts or copies, in
+// packets of 8 (a multiple of 8).
+#define KILN_VULKAN_CAST_ELEMENTS 16
 // matmul_gemv.glsl: each subgroup (gemv_subgroup) or workgroup (gemv)
 // computes this many adjacent output columns, so one read of x serves them.
 #define KILN_VULKAN_GEMV_COLUMNS 2

@@ -418,6 +418,23 @@ output %y)", .tolerance = kExact, .input_range = 100.0},
       {.name = "cast_i32_to_f32", .op = "cast", .graph = R"(input %x : i32[3, 7]
 %y = cast(%x) {dtype = "f32"}
 output %y)", .tolerance = kExact, .id_limit = 1000},
+      // Counts past one workgroup's block, not a multiple of 8: a GPU's
+      // 16-byte path for the whole packets (a copy, f16 <-> f32), its
+      // scalar path for the tail; the first has symbolic rows, run below
+      // their bound.
+      {.name = "cast_copy_odd_count_symbolic_rows", .op = "cast", .graph = R"(symbol T <= 64
+input %x : f32[T, 1001]
+%y = cast(%x) {dtype = "f32"}
+output %y)", .steps = {{{"T", 37}}}, .tolerance = kExact, .input_range = 100.0},
+      {.name = "cast_f32_to_f16_odd_count", .op = "cast", .graph = R"(input %x : f32[37, 1001]
+%y = cast(%x) {dtype = "f16"}
+output %y)", .tolerance = kExact, .input_range = 100.0},
+      {.name = "cast_f16_to_f32_odd_count", .op = "cast", .graph = R"(input %x : f16[37, 1001]
+%y = cast(%x) {dtype = "f32"}
+output %y)", .tolerance = kExact},
+      {.name = "cast_copy_f16_odd_count", .op = "cast", .graph = R"(input %x : f16[5, 8203]
+%y = cast(%x) {dtype = "f16"}
+output %y)", .tolerance = kExact},
 
       {.name = "decoder_attention_block", .op = "", .graph = R"(symbol P <= 32
 symbol T <= 8
