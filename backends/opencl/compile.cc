@@ -26,6 +26,20 @@ absl::StatusOr<uint32_t> workgroup_size(const Device& device, const KernelRow& r
   return static_cast<uint32_t>(std::bit_floor(limit));
 }
 
+// The OpenCL C |row|'s kernel is built as: 1.2, or for a subgroup kernel
+// the device's subgroup version (refused where the device has none: its
+// capabilities report no subgroup size, so only a forced variant gets here).
+absl::StatusOr<std::string> opencl_c_version(const Device& device, const KernelRow& row, const std::string& label) {
+  if (!row.kernel.subgroups) return std::string("CL1.2");
+  const Subgroups& subgroups = device.info().subgroups;
+  if (subgroups.cl_std.empty()) {
+    return absl::UnimplementedError(absl::StrCat(label, ": kernel ", kernels::opencl::entry_point(row),
+                                                 " needs subgroups; '", device.info().name,
+                                                 "' has no usable cl_khr_subgroups or cl_intel_subgroups"));
+  }
+  return subgroups.cl_std;
+}
+
 absl::StatusOr<BoundDispatch> bind_dispatch(Device& device, const program::Program& program, size_t index) {
   const program::Dispatch& d = program.dispatches[index];
   const std::string label = support::dispatch_label(program, index);
@@ -33,7 +47,9 @@ absl::StatusOr<BoundDispatch> bind_dispatch(Device& device, const program::Progr
   if (row == nullptr) return support::missing_kernel(program, index, "opencl");
   absl::StatusOr<uint32_t> workgroup = workgroup_size(device, *row, label);
   if (!workgroup.ok()) return workgroup.status();
-  absl::StatusOr<DispatchBuild> build = dispatch_build(program, index, *workgroup);
+  absl::StatusOr<std::string> cl_std = opencl_c_version(device, *row, label);
+  if (!cl_std.ok()) return cl_std.status();
+  absl::StatusOr<DispatchBuild> build = dispatch_build(program, index, *workgroup, *cl_std);
   if (!build.ok()) return build.status();
   const std::string name = kernels::opencl::entry_point(*row);
   const std::string source = kernels::opencl::kernel_source(name);

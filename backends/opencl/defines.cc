@@ -12,12 +12,13 @@
 namespace kiln::backends::opencl {
 namespace {
 
-// OpenCL C 1.2; unsuffixed literals (kernels/elementwise_ops.h) are float.
-constexpr const char* kFlags = "-cl-std=CL1.2 -cl-single-precision-constant";
+// Unsuffixed literals (kernels/elementwise_ops.h) are float.
+constexpr const char* kFlags = "-cl-single-precision-constant";
 
 class Defines {
  public:
-  Defines(const program::Program& program, size_t index) : program_(program), index_(index) {}
+  Defines(const program::Program& program, size_t index, std::string_view cl_std)
+      : program_(program), index_(index), options_(absl::StrCat("-cl-std=", std::string(cl_std), " ", kFlags)) {}
 
   void add(std::string_view name, std::string_view value) {
     absl::StrAppend(&options_, " -D ", std::string(name), "=", std::string(value));
@@ -76,7 +77,7 @@ class Defines {
     return absl::OkStatus();
   }
 
-  DispatchBuild finish() && { return {std::string(kFlags) + options_, std::move(slots_)}; }
+  DispatchBuild finish() && { return {std::move(options_), std::move(slots_)}; }
 
  private:
   // "kv_heads" -> "KV_HEADS"; a name that is no C identifier is refused.
@@ -110,14 +111,15 @@ class Defines {
 
 }  // namespace
 
-absl::StatusOr<DispatchBuild> dispatch_build(const program::Program& program, size_t index, uint32_t workgroup) {
+absl::StatusOr<DispatchBuild> dispatch_build(const program::Program& program, size_t index, uint32_t workgroup,
+                                             std::string_view cl_std) {
   const program::Dispatch& d = program.dispatches[index];
   if (d.inputs.size() > kMaxInputs || d.outputs.size() > kMaxOutputs) {
     return absl::UnimplementedError(absl::StrCat(support::dispatch_label(program, index), ": ", d.inputs.size(),
                                                  " inputs and ", d.outputs.size(), " outputs; an OpenCL kernel takes at most ",
                                                  kMaxInputs, " and ", kMaxOutputs));
   }
-  Defines defines(program, index);
+  Defines defines(program, index, cl_std);
   for (const program::StepParam& param : d.step_params) {
     if (absl::Status s = defines.add_step_param(param); !s.ok()) return s;
   }

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -17,13 +18,15 @@ struct DispatchBuild {
 };
 
 // The options of dispatch |index|, launched with |workgroup| work-items per
-// group: the OpenCL C flags, then -D defines for the tensor counts, each
-// tensor's dtype and extents, every constant (upper-cased name, value) and
-// step parameter (upper-cased name, its step argument), and WG. Nothing in
-// them depends on the op: the kernel reads what it needs. Fails, naming the
-// dispatch, when it has more tensors or step slots than the argument list
-// carries.
-absl::StatusOr<DispatchBuild> dispatch_build(const program::Program& program, size_t index, uint32_t workgroup);
+// group and built as OpenCL C |cl_std| ("CL1.2"; a subgroup kernel: the
+// device's subgroup version): the OpenCL C flags, then -D defines for the
+// tensor counts, each tensor's dtype and extents, every constant
+// (upper-cased name, value) and step parameter (upper-cased name, its step
+// argument), and WG. Nothing in them depends on the op: the kernel reads
+// what it needs. Fails, naming the dispatch, when it has more tensors or
+// step slots than the argument list carries.
+absl::StatusOr<DispatchBuild> dispatch_build(const program::Program& program, size_t index, uint32_t workgroup,
+                                             std::string_view cl_std);
 
 // The most inputs, outputs and step arguments a kernel takes (prelude.cl).
 inline constexpr size_t kMaxInputs = 8;

@@ -132,6 +132,7 @@ DeviceInfo device_info(const DeviceEntry& entry) {
   info.local_memory_bytes = device_value<cl_ulong>(d, CL_DEVICE_LOCAL_MEM_SIZE);
   info.base_address_alignment_bytes = device_value<cl_uint>(d, CL_DEVICE_MEM_BASE_ADDR_ALIGN) / 8;
   info.host_unified_memory = device_value<cl_bool>(d, CL_DEVICE_HOST_UNIFIED_MEMORY) == CL_TRUE;
+  info.subgroups = device_subgroups(entry.platform, d);
   return info;
 }
 
@@ -166,6 +167,8 @@ kiln_capabilities capabilities(const DeviceInfo& info) {
   caps.storage_offset_alignment = info.base_address_alignment_bytes;
   caps.f16_storage = 1;
   caps.f16_arithmetic = info.has_extension("cl_khr_fp16") ? 1 : 0;
+  caps.subgroup_size_min = info.subgroups.size_min;
+  caps.subgroup_size_max = info.subgroups.size_max;
   caps.bf16 = 1;
   caps.timestamps = 1;
   return caps;

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "backends/backend.h"
+#include "backends/opencl/subgroups.h"
 
 namespace kiln::backends::opencl {
 
@@ -42,6 +43,7 @@ struct DeviceInfo {
   uint64_t local_memory_bytes = 0;
   uint32_t base_address_alignment_bytes = 0;
   bool host_unified_memory = false;  // an integrated GPU shares the host's memory
+  Subgroups subgroups;               // usable subgroups (subgroups.h); empty without
 
   bool has_extension(const char* name) const;
 };
@@ -51,8 +53,8 @@ DeviceInfo device_info(const DeviceEntry& entry);
 // Every field of kiln_capabilities, struct_size included. f16 storage and
 // bf16 are always there (the kernels read them through vload_half and a
 // shift), timestamps too (profiling events are core OpenCL 1.2); f16
-// arithmetic only with cl_khr_fp16; no subgroup variants, so no subgroup
-// sizes.
+// arithmetic only with cl_khr_fp16; subgroup sizes only where the subgroup
+// variants build and run (subgroups.h), else 0.
 kiln_capabilities capabilities(const DeviceInfo& info);
 
 }  // namespace kiln::backends::opencl

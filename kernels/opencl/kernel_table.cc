@@ -1,5 +1,6 @@
 #include "kernels/opencl/kernel_table.h"
 
+#include <algorithm>
 #include <array>
 
 #include "absl/strings/str_cat.h"
@@ -80,6 +81,7 @@ int64_t one_group(const StepShapes&, int64_t) { return 1; }
 constexpr OpenclKernel elementwise{per_result_element, 256};
 constexpr OpenclKernel per_row{per_input_row, 256};
 constexpr OpenclKernel gemv{matmul_gemv_groups, 256};
+constexpr OpenclKernel gemv_subgroup{.groups = matmul_gemv_groups, .workgroup = 256, .subgroups = true};
 constexpr OpenclKernel tiled{matmul_tiled_groups, kTile * kTile, true};
 
 // ---- The table ------------------------------------------------------------------
@@ -92,6 +94,7 @@ constexpr OpenclKernel tiled{matmul_tiled_groups, kTile * kTile, true};
 constexpr auto kKernels = std::to_array<KernelRow>({
     {"embedding", "gather", elementwise},
     {"matmul", "gemv", gemv},
+    {"matmul", "gemv_subgroup", gemv_subgroup},
     {"matmul", "tiled", tiled},
     {"add", "elementwise", elementwise},
     {"mul", "elementwise", elementwise},
@@ -112,10 +115,12 @@ constexpr auto kKernels = std::to_array<KernelRow>({
     {"argmax", "workgroup", per_row},
     {"top_k", "workgroup", {one_group, 256}},
     {"fused_gate_up", "gemv", gemv},
+    {"fused_gate_up", "gemv_subgroup", gemv_subgroup},
     {"fused_gate_up", "tiled", {fused_gate_up_tiled_groups, kTile * kTile, true}},
     {"residual_rmsnorm", "workgroup", per_row},
     {"residual_layernorm", "workgroup", per_row},
     {"matmul_qkv", "gemv", {matmul_qkv_gemv_groups, 256}},
+    {"matmul_qkv", "gemv_subgroup", {.groups = matmul_qkv_gemv_groups, .workgroup = 256, .subgroups = true}},
     {"matmul_qkv", "tiled", {matmul_qkv_tiled_groups, kTile * kTile, true}},
 });
 
@@ -126,6 +131,31 @@ std::string_view embedded(std::string_view name) {
   return {};
 }
 
+// Embedded file |name| with each line `#include "<file>.cl"` replaced by
+// that file's text, expanded likewise (at most |depth| levels); empty when a
+// file is missing.
+std::string expanded(std::string_view name, int depth) {
+  const std::string_view text = embedded(name);
+  if (text.empty() || depth == 0) return {};
+  constexpr std::string_view kOpen = "#include \"", kClose = ".cl\"";
+  std::string out;
+  for (size_t begin = 0; begin < text.size();) {
+    const size_t end = std::min(text.find('\n', begin), text.size());
+    const std::string_view line = text.substr(begin, end - begin);
+    begin = end + 1;
+    if (line.starts_with(kOpen) && line.ends_with(kClose)) {
+      const std::string_view file = line.substr(kOpen.size(), line.size() - kOpen.size() - kClose.size());
+      const std::string included = expanded(file, depth - 1);
+      if (included.empty()) return {};
+      out += included;
+    } else {
+      out.append(line);
+      out += '\n';
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::span<const KernelRow> kernel_table() { return kKernels; }
@@ -133,7 +163,7 @@ std::span<const KernelRow> kernel_table() { return kKernels; }
 std::string entry_point(const KernelRow& row) { return absl::StrCat(std::string(row.op), "_", std::string(row.variant)); }
 
 std::string kernel_source(std::string_view entry_point) {
-  const std::string_view kernel = embedded(entry_point);
+  const std::string kernel = expanded(entry_point, 3);
   if (kernel.empty()) return {};
   return absl::StrCat(std::string(embedded("prelude")), "\n", std::string(embedded("elementwise_ops")), "\n",
                       std::string(embedded("activations")), "\n", std::string(kernel));

@@ -31,6 +31,9 @@ struct OpenclKernel {
   GroupCount groups = nullptr;
   uint32_t workgroup = 256;  // a power of two
   bool fixed_workgroup = false;  // the kernel needs exactly `workgroup` (tiled: TILE * TILE)
+  // The kernel reduces across subgroups: built with the device's subgroup
+  // OpenCL C, and refused at compile on a device that has none.
+  bool subgroups = false;
 };
 
 using KernelRow = backends::support::KernelRow<OpenclKernel>;
@@ -42,8 +45,10 @@ std::span<const KernelRow> kernel_table();
 std::string entry_point(const KernelRow& row);
 
 // The OpenCL C a kernel is built from: the prelude, the elementwise rows
-// (kernels/elementwise_ops.h) and the kernel's file. Empty when the file is
-// not embedded.
+// (kernels/elementwise_ops.h) and the kernel's file, where each line
+// `#include "<file>.cl"` stands for that embedded file (a variant sharing
+// another's body: matmul_gemv_subgroup.cl includes matmul_gemv.cl). Empty
+// when the file, or one it includes, is not embedded.
 std::string kernel_source(std::string_view entry_point);
 
 }  // namespace kiln::kernels::opencl

@@ -227,10 +227,56 @@ float dot8(const float8 a, const float8 b) { return dot(a.lo, b.lo) + dot(a.hi, 
   }
 
 #ifdef TRANSPOSE_B
-// gemv work split: with TRANSPOSE_B, GEMV_LANES work-items share one output
-// (kernels/opencl/kernel_table.cc launches to match); otherwise one each.
+// gemv work split: a work-group computes GEMV_OUTPUTS consecutive outputs
+// of one row (kernels/opencl/kernel_table.cc launches to match, the same
+// count for both variants below). A team of work-items computes each
+// output, its lanes summing their shares of the dot product:
+//   gemv           (GEMV_SUBGROUP 0): team t is the LANES work-items
+//                  [t * LANES, (t + 1) * LANES), summed in local memory;
+//                  one output per team;
+//   gemv_subgroup  (GEMV_SUBGROUP 1, set by {op}_gemv_subgroup.cl): a team
+//                  is a subgroup, summed with sub_group_reduce_add; the
+//                  subgroups take the group's outputs in turn, so any
+//                  subgroup size works (a device may choose it per kernel).
+// With TRANSPOSE_B, GEMV_LANES work-items share an output; without it a
+// work-item computes one alone (neighbours read neighbouring columns), in
+// both variants.
 #define GEMV_LANES 32
 #define LANES (TRANSPOSE_B ? GEMV_LANES : 1)
+#define GEMV_OUTPUTS (WG / LANES)
+#define GEMV_SUBGROUP 0
+
+#define GEMV_TEAM_0 (get_local_id(0) / LANES)
+#define GEMV_TEAMS_0 GEMV_OUTPUTS
+#define GEMV_LANE_0 (get_local_id(0) % LANES)
+#define GEMV_TEAM_SIZE_0 LANES
+#define GEMV_SUM_0(acc, scratch) lanes_sum((acc), (scratch))
+#define GEMV_ENTRY_0(op) op##_gemv
+#define GEMV_FOR_EACH_OUTPUT_0(t) const uint t = GEMV_TEAM_0;
+
+#define GEMV_TEAM_1 (LANES == 1 ? get_local_id(0) : get_sub_group_id())
+#define GEMV_TEAMS_1 (LANES == 1 ? WG : get_num_sub_groups())
+#define GEMV_LANE_1 (LANES == 1 ? 0 : get_sub_group_local_id())
+#define GEMV_TEAM_SIZE_1 (LANES == 1 ? 1 : get_sub_group_size())
+#define GEMV_SUM_1(acc, scratch) (LANES == 1 ? (acc) : sub_group_reduce_add(acc))
+#define GEMV_ENTRY_1(op) op##_gemv_subgroup
+#define GEMV_FOR_EACH_OUTPUT_1(t) for (uint t = GEMV_TEAM_1; t < GEMV_OUTPUTS; t += GEMV_TEAMS_1)
+
+// The work-item's team, the number of teams, its lane in the team and the
+// team's size; the team's sum of |acc| (lane 0 gets it; |scratch|: WG
+// floats of local memory, used by gemv only); the kernel's entry point.
+// `GEMV_FOR_EACH_OUTPUT(t) { ... }` runs the block for each of the group's
+// outputs t this team computes: once in gemv, with no loop around it (its
+// barriers stay at the top level of the kernel, where every compiler,
+// PoCL's included, sees the whole group reach them); in gemv_subgroup, a
+// loop over the group's outputs in steps of the subgroup count.
+#define GEMV_TEAM KILN_CAT(GEMV_TEAM_, GEMV_SUBGROUP)
+#define GEMV_TEAMS KILN_CAT(GEMV_TEAMS_, GEMV_SUBGROUP)
+#define GEMV_LANE KILN_CAT(GEMV_LANE_, GEMV_SUBGROUP)
+#define GEMV_TEAM_SIZE KILN_CAT(GEMV_TEAM_SIZE_, GEMV_SUBGROUP)
+#define GEMV_SUM(acc, scratch) KILN_CAT(GEMV_SUM_, GEMV_SUBGROUP)(acc, scratch)
+#define GEMV_ENTRY(op) KILN_CAT(GEMV_ENTRY_, GEMV_SUBGROUP)(op)
+#define GEMV_FOR_EACH_OUTPUT(t) KILN_CAT(GEMV_FOR_EACH_OUTPUT_, GEMV_SUBGROUP)(t)
 
 // Sums |acc| over the LANES work-items sharing an output; lane 0 gets it.
 float lanes_sum(float acc, __local float* scratch) {

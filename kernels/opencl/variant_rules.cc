@@ -5,10 +5,13 @@ namespace kiln::kernels::opencl {
 // First match wins. The matrix products come first, each gemv row (decode:
 // one row, every work-group reading only its outputs' weight rows) above
 // its tiled row (many rows: blocks of outputs staged through local memory).
-// Then one row per remaining op, naming the only kernel it has. Reductions
-// are local-memory reductions: they run on every OpenCL 1.2 device (NVIDIA's
-// OpenCL offers no subgroup extension). No half-arithmetic variants: f16
-// is read with the core vload_half and computed in f32 everywhere.
+// Above each gemv row, its subgroup twin for devices whose capabilities
+// report a subgroup size (cl_khr_subgroups or cl_intel_subgroups, probed by
+// the plugin); every other reduction is a local-memory one, which runs on
+// every OpenCL 1.2 device (NVIDIA's OpenCL offers no subgroup extension).
+// Then one row per remaining op, naming the only kernel it has. No
+// half-arithmetic variants: f16 is read with the core vload_half and
+// computed in f32 everywhere.
 //
 // Fused ops absent on purpose: fused_ffn and matmul_rmsnorm need a whole
 // product (the intermediate, the row to normalise) before their epilogue,
@@ -17,19 +20,28 @@ namespace kiln::kernels::opencl {
 // backend, and the unfused ops run.
 passes::VariantTable variant_table() {
   using passes::decode;
+  using passes::target_has_subgroups;
+  constexpr const char* kGemvSubgroupWhy = "decode with subgroups: each output's lanes summed by sub_group_reduce_add";
   return {"opencl",
           {
-              // y = x @ w, one row: one dot product per output, WG / 32 outputs per work-group.
+              // y = x @ w, one row: one dot product per output, WG / 32 outputs per work-group,
+              // each summed by a subgroup where the device has them, else in local memory.
+              {.name = "opencl.matmul.gemv_subgroup", .pattern = "y:matmul",
+               .when = {decode("y"), target_has_subgroups()}, .variant = "gemv_subgroup", .why = kGemvSubgroupWhy},
               {.name = "opencl.matmul.gemv", .pattern = "y:matmul", .when = {decode("y")}, .variant = "gemv",
                .why = "decode: a work-group per few outputs reads only their weight rows"},
               {.name = "opencl.matmul.tiled", .pattern = "y:matmul", .when = {}, .variant = "tiled",
                .why = "many rows: 16x16 output blocks reuse each loaded weight tile 16 times"},
               // y = act(x @ wg) * (x @ wu), one row.
+              {.name = "opencl.fused_gate_up.gemv_subgroup", .pattern = "y:fused_gate_up",
+               .when = {decode("y"), target_has_subgroups()}, .variant = "gemv_subgroup", .why = kGemvSubgroupWhy},
               {.name = "opencl.fused_gate_up.gemv", .pattern = "y:fused_gate_up", .when = {decode("y")},
                .variant = "gemv", .why = "decode: both dot products per output, the gate in the epilogue"},
               {.name = "opencl.fused_gate_up.tiled", .pattern = "y:fused_gate_up", .when = {}, .variant = "tiled",
                .why = "many rows: both products per output block"},
               // (q, k, v) = x @ (wq, wk, wv), one row.
+              {.name = "opencl.matmul_qkv.gemv_subgroup", .pattern = "y:matmul_qkv",
+               .when = {decode("y"), target_has_subgroups()}, .variant = "gemv_subgroup", .why = kGemvSubgroupWhy},
               {.name = "opencl.matmul_qkv.gemv", .pattern = "y:matmul_qkv", .when = {decode("y")},
                .variant = "gemv", .why = "decode: the three projections' outputs laid end to end in one dispatch"},
               {.name = "opencl.matmul_qkv.tiled", .pattern = "y:matmul_qkv", .when = {}, .variant = "tiled",

@@ -27,9 +27,9 @@ const std::vector<Unsupported> kVulkanUnsupported = {
 
 // The ops with more than one kernel in kernels/opencl/kernel_table.cc.
 const std::map<std::string, std::vector<Variant>> kOpenclVariants = {
-    {"matmul", {{"gemv"}, {"tiled"}}},
-    {"fused_gate_up", {{"gemv"}, {"tiled"}}},
-    {"matmul_qkv", {{"gemv"}, {"tiled"}}},
+    {"matmul", {{"gemv"}, {"gemv_subgroup", "subgroups"}, {"tiled"}}},
+    {"fused_gate_up", {{"gemv"}, {"gemv_subgroup", "subgroups"}, {"tiled"}}},
+    {"matmul_qkv", {{"gemv"}, {"gemv_subgroup", "subgroups"}, {"tiled"}}},
 };
 
 const std::vector<Unsupported> kOpenclUnsupported = {

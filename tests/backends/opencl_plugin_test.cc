@@ -62,7 +62,7 @@ TEST_F(OpenclPluginTest, ProbeListsDevicesWithCapabilities) {
   EXPECT_GT(caps[0].max_buffer_bytes, 0u);
   EXPECT_GE(caps[0].max_workgroup_size, 256u);
   EXPECT_EQ(caps[0].f16_storage, 1);
-  EXPECT_EQ(caps[0].subgroup_size_min, 0u);
+  EXPECT_LE(caps[0].subgroup_size_min, caps[0].subgroup_size_max);
 }
 
 TEST_F(OpenclPluginTest, DecodeStepsAllocateNothingAndReadBackOnce) {
@@ -151,6 +151,42 @@ TEST_F(OpenclPluginTest, RefusesAKernelItLacksNamingKernelAndVariant) {
   const absl::Status status = run.compile(b);
   EXPECT_EQ(status.code(), absl::StatusCode::kUnimplemented);
   EXPECT_THAT(std::string(status.message()), HasSubstr("no kernel 'softmax' with variant 'subgroup'"));
+}
+
+// gemv_subgroup where the device reports subgroups: the product of one row,
+// 40 outputs over 2 work-groups; elsewhere (NVIDIA's OpenCL, PoCL 3) a
+// forced subgroup variant is refused naming the kernel.
+TEST_F(OpenclPluginTest, ASubgroupVariantRunsOnlyWhereTheDeviceReportsSubgroups) {
+  kiln_capabilities caps{};
+  caps.struct_size = sizeof caps;
+  uint32_t count = 0;
+  kiln_error error{};
+  ASSERT_EQ(plugin_api()->probe(&caps, 1, &count, &error), KILN_OK) << error.message;
+  constexpr int64_t kN = 40, kK = 48;
+  ProgramBuilder b;
+  const auto x = b.arena(DType::f32, {b.dim(1), b.dim(kK)});
+  const auto w = b.weight("w", DType::f32, {kN, kK});
+  const auto y = b.arena(DType::f32, {b.dim(1), b.dim(kN)});
+  b.input("x", x);
+  b.output("y", y);
+  b.dispatch("matmul", "gemv_subgroup", {bool_constant("transpose_b", true)}, {x, w}, {y});
+  const std::vector<float> xs = random_floats(kK, 11), ws = random_floats(kN * kK, 12);
+  OpenclRun run;
+  const absl::Status status = run.compile(b, {encode(DType::f32, ws)});
+  if (caps.subgroup_size_min == 0) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnimplemented);
+    EXPECT_THAT(std::string(status.message()), HasSubstr("matmul_gemv_subgroup needs subgroups"));
+    return;
+  }
+  ASSERT_TRUE(status.ok()) << status;
+  auto out = run.run({}, {encode(DType::f32, xs)});
+  ASSERT_TRUE(out.ok()) << out.status();
+  const std::vector<float> ys = decode(DType::f32, (*out)[0]);
+  for (int64_t n = 0; n < kN; ++n) {
+    double expected = 0;
+    for (int64_t k = 0; k < kK; ++k) expected += static_cast<double>(xs[k]) * ws[n * kK + k];
+    EXPECT_NEAR(ys[n], expected, 1e-4) << "output " << n << ", subgroup size " << caps.subgroup_size_min;
+  }
 }
 
 TEST_F(OpenclPluginTest, RefusesABufferLargerThanTheDevicesLargest) {
