@@ -33,10 +33,11 @@ ArgParser bench_parser() {
       "must read (every weight a dispatch reads, an untied embedding table only for its\n"
       "one row, plus K and V of every layer at the mean context of the decode steps)\n"
       "per second. The roofline is the device's kernel copy bandwidth, measured first\n"
-      "by the same command: a cast f32 -> f32 dispatch over --copy-mib MiB, (read +\n"
-      "write bytes) / time of the fastest of 5 runs; the share of it is what decode\n"
-      "reaches. Per-token counters (submits, dispatches, allocations, bytes read back)\n"
-      "come from the device's counters over the decode steps.\n\n"
+      "by the same command: a step of 8 chained cast f32 -> f32 dispatches over\n"
+      "--copy-mib MiB each (one row read back), (read + write bytes) / time of the\n"
+      "fastest of 5 runs; the share of it is what decode reaches. Per-token counters\n"
+      "(submits, dispatches, allocations, bytes read back) come from the device's\n"
+      "counters over the decode steps.\n\n"
       "--json FILE writes every figure under plain names (decode_tok_s,\n"
       "prefill_tok_s, ms_per_token, effective_gb_s, copy_gb_s, roofline_share,\n"
       "per_token.submits, ...). --ctx defaults to --prompt-len + --gen.");
@@ -102,8 +103,9 @@ void print_report(const Report& r, std::ostream& out) {
   const runtime::DecodeTraffic& t = b.traffic;
   out << absl::StrFormat("kiln bench: %s on %s (%s)\n", r.model, r.backend, r.device);
   out << absl::StrFormat(
-      "copy bandwidth: %.2f GB/s (a kernel copy: cast f32 -> f32 of %d MiB, read + write bytes, best of %d)\n",
-      r.copy.gb_s(), r.copy.bytes >> 20, r.copy.runs);
+      "copy bandwidth: %.2f GB/s (a kernel copy: %d x cast f32 -> f32 of %d MiB per step, read + write bytes, "
+      "best of %d)\n",
+      r.copy.gb_s(), r.copy.copies, r.copy.bytes >> 20, r.copy.runs);
   out << absl::StrFormat("decode reads %.2f MB per token: weights %.2f MB + KV %.2f MB (%d B/position, "
                                "mean context %.1f); roofline %.1f tok/s\n",
                                t.bytes() / 1e6, static_cast<double>(t.weight_bytes) / 1e6, t.kv_bytes() / 1e6,
