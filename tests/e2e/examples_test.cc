@@ -1,19 +1,27 @@
 // The shipped examples end to end: each graph in examples/ is read by the
 // JSON frontend, compiled by the default pipeline, run on the cpu plugin, and
 // its outputs compared with examples/reference.py, an independent NumPy
-// evaluation of the same graph file.
+// evaluation of the same graph file. examples/README.md's shell commands
+// run as written, in a copy of examples/, with what they claim checked.
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "backends/backend_client.h"
 #include "frontend/graph_json.h"
 #include "frontend/npy.h"
@@ -199,6 +207,96 @@ TEST(ExamplesTest, LlamaBlockPrefillThenDecodeMatchesNumPy) {
       reference(graph, "--input x=" + next + " --symbol P=5" + cache_in, dir.file("y1.npy"));
   ASSERT_THAT(numpy_decode, IsOk());
   expect_close(*kiln_decode, *numpy_decode);
+}
+
+// ---- examples/README.md's commands, as a reader runs them ----------------
+
+std::string read_file(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+// The contents of every ```sh block of `markdown`, in order.
+std::vector<std::string> shell_blocks(const std::string& markdown) {
+  std::vector<std::string> blocks;
+  for (size_t open = markdown.find("```sh\n"); open != std::string::npos; open = markdown.find("```sh\n", open)) {
+    const size_t begin = open + 6;
+    const size_t close = markdown.find("\n```", begin - 1);
+    if (close == std::string::npos) break;
+    blocks.push_back(markdown.substr(begin, close + 1 - begin));
+    open = close + 4;
+  }
+  return blocks;
+}
+
+// The files a block says it writes: `-o FILE`, `--output NAME=FILE`,
+// `--state-out NAME=FILE`.
+std::vector<std::string> written_files(const std::string& block) {
+  static const std::regex written(R"((?:-o |--output \w+=|--state-out \w+=)([^\s\\]+))");
+  std::vector<std::string> files;
+  for (auto it = std::sregex_iterator(block.begin(), block.end(), written); it != std::sregex_iterator(); ++it) {
+    files.push_back((*it)[1]);
+  }
+  return files;
+}
+
+// Every file under `folder`, by its path relative to it.
+std::map<std::string, std::string> files_under(const std::filesystem::path& folder) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(folder)) {
+    if (entry.is_regular_file()) {
+      files[std::filesystem::relative(entry.path(), folder).string()] = read_file(entry.path().string());
+    }
+  }
+  return files;
+}
+
+// Each block runs as one bash script (`set -eu`; a block may set a variable
+// the next line uses), in a scratch directory holding a copy of examples/,
+// with `kiln` on PATH as the README says and /usr/bin/python3 being the
+// build's KILN_PYTHON. Blocks run in order: the NumPy comparison reads the
+// y.npy the first block wrote. Checked beyond exit 0: every file a command
+// names as its output exists (the Program parses as JSON); the printed
+// maximum difference is below the 1e-4 examples_test requires; and
+// make_examples.py rewrites examples/data/ byte for byte.
+TEST(ExamplesTest, ReadmeCommandsRunAsWritten) {
+  const std::string readme_path = example("README.md");
+  const std::vector<std::string> blocks = shell_blocks(read_file(readme_path));
+  ASSERT_GE(blocks.size(), 1u) << readme_path << ": no ```sh block";
+  ScratchDir dir;
+  const std::filesystem::path root = dir.file("");
+  std::filesystem::copy(example(""), root / "examples", std::filesystem::copy_options::recursive);
+  const std::map<std::string, std::string> shipped_data = files_under(example("data"));
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const std::string& block = blocks[i];
+    SCOPED_TRACE(absl::StrCat(readme_path, ", block ", i + 1, ":\n", block));
+    const std::string script = dir.write_text(
+        "block.sh", absl::StrCat("set -eu\ntrap 'echo \"failed: $BASH_COMMAND\" >&2' ERR\n",
+                                 absl::StrReplaceAll(block, {{"/usr/bin/python3", KILN_PYTHON}})));
+    const std::string command = absl::StrCat("cd ", root.string(), " && PATH=", KILN_BINARY_DIR,
+                                             "/tools:\"$PATH\" bash ", script, " >", dir.file("stdout"), " 2>",
+                                             dir.file("stderr"));
+    ASSERT_EQ(std::system(command.c_str()), 0) << read_file(dir.file("stderr"));
+    const std::string out = read_file(dir.file("stdout"));
+    for (const std::string& written : written_files(block)) {
+      EXPECT_TRUE(std::filesystem::is_regular_file(root / written)) << written << " was not written";
+      if (written.ends_with(".json")) {
+        const nlohmann::json program = nlohmann::json::parse(read_file((root / written).string()), nullptr, false);
+        EXPECT_TRUE(!program.is_discarded() && program.contains("dispatches")) << written << " is not a Program";
+      }
+    }
+    if (block.find("print(") != std::string::npos) {  // the comparison with NumPy prints a difference
+      const double difference = std::strtod(out.c_str(), nullptr);
+      EXPECT_FALSE(out.empty()) << "the comparison printed nothing";
+      EXPECT_LT(difference, 1e-4) << out;
+    }
+    if (block.find("make_examples.py") != std::string::npos) {
+      EXPECT_EQ(files_under(root / "examples" / "data"), shipped_data)
+          << "make_examples.py does not rewrite examples/data/ byte for byte";
+    }
+  }
 }
 
 }  // namespace
