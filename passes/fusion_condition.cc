@@ -61,6 +61,13 @@ std::string check_cols_at_most(const Condition& self, const ConditionContext& co
                       describe_dims(context.graph, {value.type().shape.back()}));
 }
 
+std::string check_cols_at_least(const Condition& self, const ConditionContext& context) {
+  const ir::Value& value = value_of(context, self.names[0]);
+  if (cols_at_bound(context.graph, value) >= self.limit) return "";
+  return absl::StrCat("cols of ", named(self.names[0], value), " are ",
+                      describe_dims(context.graph, {value.type().shape.back()}));
+}
+
 // The condition's dim index rides in `word` ("0"), its limit in `limit`.
 std::string check_dim_at_most(const Condition& self, const ConditionContext& context) {
   const ir::Value& value = value_of(context, self.names[0]);
@@ -201,6 +208,11 @@ Condition decode(std::string value) {
 Condition cols_at_most(std::string value, int64_t limit) {
   return {.check = check_cols_at_most, .text = absl::StrCat("cols(", value, ") <= ", limit), .names = {value},
           .limit = limit, .hint = "a row must fit the fused kernel's one pass over it"};
+}
+
+Condition cols_at_least(std::string value, int64_t limit) {
+  return {.check = check_cols_at_least, .text = absl::StrCat("cols(", value, ") >= ", limit), .names = {value},
+          .limit = limit, .hint = "a shorter row is not worth splitting across workgroups"};
 }
 
 Condition dim_at_most(std::string value, int64_t dim, int64_t limit) {

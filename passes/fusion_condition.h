@@ -71,6 +71,8 @@ RuleVerdict evaluate_rule(const Pattern& pattern, const std::vector<Condition>& 
 Condition decode(std::string value);
 // cols(v) <= limit.
 Condition cols_at_most(std::string value, int64_t limit);
+// cols(v) >= limit: a row long enough that one workgroup would be slow.
+Condition cols_at_least(std::string value, int64_t limit);
 // dim<d>(v) <= limit, at its bound: dim_at_most("y", 0, 1) holds for
 // attention's [T, Hq, Dh] output in a decode graph, where rows(y) is Hq.
 Condition dim_at_most(std::string value, int64_t dim, int64_t limit);

@@ -146,6 +146,7 @@ output %z, %s
 TEST(FusionConditionTest, ConditionsPrintThemselves) {
   EXPECT_EQ(decode("h").text, "rows(h) == 1");
   EXPECT_EQ(cols_at_most("h", 8192).text, "cols(h) <= 8192");
+  EXPECT_EQ(cols_at_least("x", 4096).text, "cols(x) >= 4096");
   EXPECT_EQ(same_dtype({"x", "w"}).text, "dtype(x) == dtype(w)");
   EXPECT_EQ(same_shape({"a", "b"}).text, "shape(a) == shape(b)");
   EXPECT_EQ(matrices({"w"}).text, "rank(w) == 2");
