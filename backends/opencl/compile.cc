@@ -7,6 +7,7 @@
 #include "backends/opencl/cl_error.h"
 #include "backends/opencl/defines.h"
 #include "backends/support/kernel_table.h"
+#include "program/step.h"
 
 namespace kiln::backends::opencl {
 namespace {
@@ -24,6 +25,41 @@ absl::StatusOr<uint32_t> workgroup_size(const Device& device, const KernelRow& r
                                                  " work-items; '", device.info().name, "' allows ", limit));
   }
   return static_cast<uint32_t>(std::bit_floor(limit));
+}
+
+// The bytes of scratch |row|'s kernel keeps for dispatch |d|, its tensors
+// at their bounds (a Program serves every step up to them).
+uint64_t scratch_at_bound(const program::Program& program, const program::Dispatch& d, const KernelRow& row) {
+  const program::StepValues bound = program::bound_step(program);
+  const auto shapes_of = [&](const std::vector<program::TensorRef>& refs) {
+    std::vector<std::vector<int64_t>> shapes;
+    for (const program::TensorRef& ref : refs) {
+      std::vector<int64_t>& shape = shapes.emplace_back();
+      for (const program::Dim& dim : ref.shape) shape.push_back(program::extent(dim, bound));
+    }
+    return shapes;
+  };
+  const std::vector<std::vector<int64_t>> inputs = shapes_of(d.inputs), outputs = shapes_of(d.outputs);
+  return static_cast<uint64_t>(row.kernel.scratch({d, inputs, outputs}));
+}
+
+// One buffer for every dispatch's scratch, each range 256-byte aligned,
+// zero-filled once (the kernels leave their counters at zero); empty when no
+// kernel keeps scratch.
+absl::StatusOr<ClMem> allocate_scratch(Device& device, std::vector<BoundDispatch>& dispatches) {
+  uint64_t total = 0;
+  for (BoundDispatch& bound : dispatches) {
+    bound.scratch_offset = total;
+    total += (bound.scratch_bytes + 255) / 256 * 256;
+  }
+  if (total == 0) return ClMem();
+  absl::StatusOr<ClMem> buffer = device.create_buffer(total, "the scratch");
+  if (!buffer.ok()) return buffer.status();
+  const cl_uint zero = 0;
+  cl_int status = clEnqueueFillBuffer(device.queue(), buffer->get(), &zero, sizeof zero, 0, total, 0, nullptr, nullptr);
+  if (status == CL_SUCCESS) status = clFinish(device.queue());
+  if (absl::Status s = cl_status(status, "zero-filling the scratch"); !s.ok()) return s;
+  return buffer;
 }
 
 // The OpenCL C |row|'s kernel is built as: 1.2, or for a subgroup kernel
@@ -51,6 +87,8 @@ absl::StatusOr<BoundDispatch> bind_dispatch(Device& device, const program::Progr
   if (!cl_std.ok()) return cl_std.status();
   absl::StatusOr<DispatchBuild> build = dispatch_build(program, index, *workgroup, *cl_std);
   if (!build.ok()) return build.status();
+  const uint64_t scratch_bytes = row->kernel.scratch != nullptr ? scratch_at_bound(program, d, *row) : 0;
+  if (row->kernel.scratch != nullptr) build->options += " -D KILN_SCRATCH";
   const std::string name = kernels::opencl::entry_point(*row);
   const std::string source = kernels::opencl::kernel_source(name);
   if (source.empty()) return absl::InternalError(absl::StrCat(label, ": kernel file ", name, ".cl is not embedded"));
@@ -71,6 +109,7 @@ absl::StatusOr<BoundDispatch> bind_dispatch(Device& device, const program::Progr
   }
   bound.workgroup = *workgroup;
   bound.step_slots = std::move(build->step_slots);
+  bound.scratch_bytes = scratch_bytes;
   bound.input_shapes.resize(d.inputs.size());
   bound.output_shapes.resize(d.outputs.size());
   return bound;
@@ -94,8 +133,11 @@ absl::StatusOr<std::unique_ptr<Executable>> compile(Device& device, program::Pro
     if (!bound.ok()) return bound.status();
     dispatches.push_back(*std::move(bound));
   }
+  absl::StatusOr<ClMem> scratch = allocate_scratch(device, dispatches);
+  if (!scratch.ok()) return scratch.status();
   const bool needs_binding = !program.weights.empty() || program.state_bytes > 0;
-  auto executable = std::make_unique<Executable>(device, std::move(program), std::move(dispatches), std::move(arena));
+  auto executable = std::make_unique<Executable>(device, std::move(program), std::move(dispatches), std::move(arena),
+                                                 *std::move(scratch));
   if (!needs_binding) {
     if (absl::Status s = executable->bind(nullptr, nullptr); !s.ok()) return s;
   }

@@ -8,8 +8,13 @@
 
 namespace kiln::backends::opencl {
 
-Executable::Executable(Device& device, program::Program program, std::vector<BoundDispatch> dispatches, ClMem arena)
-    : device_(device), program_(std::move(program)), dispatches_(std::move(dispatches)), arena_(std::move(arena)) {
+Executable::Executable(Device& device, program::Program program, std::vector<BoundDispatch> dispatches, ClMem arena,
+                       ClMem scratch)
+    : device_(device),
+      program_(std::move(program)),
+      dispatches_(std::move(dispatches)),
+      arena_(std::move(arena)),
+      scratch_(std::move(scratch)) {
   profile_runs_.assign(dispatches_.size(), 0);
   profile_nanoseconds_.assign(dispatches_.size(), 0);
 }
@@ -58,7 +63,8 @@ absl::StatusOr<cl_mem> Executable::buffer_of(const program::TensorRef& ref, uint
 }
 
 // Arguments, in prelude.cl's order: (buffer, offset) per input, then per
-// output, then s0..s3 (set per step; 0 until then).
+// output, then s0..s3 (set per step; 0 until then), then (scratch buffer,
+// offset) for a kernel that keeps scratch.
 absl::Status Executable::set_buffer_arguments() {
   for (size_t i = 0; i < dispatches_.size(); ++i) {
     const program::Dispatch& d = program_.dispatches[i];
@@ -87,6 +93,17 @@ absl::Status Executable::set_buffer_arguments() {
                                                            ": setting step argument s", s));
           !e.ok()) {
         return e;
+      }
+    }
+    if (dispatches_[i].row->kernel.scratch != nullptr) {
+      const cl_mem mem = scratch_.get();
+      const cl_ulong offset = dispatches_[i].scratch_offset;
+      cl_int status = clSetKernelArg(kernel, arg++, sizeof mem, &mem);
+      if (status == CL_SUCCESS) status = clSetKernelArg(kernel, arg++, sizeof offset, &offset);
+      if (absl::Status s = cl_status(status, absl::StrCat(support::dispatch_label(program_, i),
+                                                           ": setting the scratch argument"));
+          !s.ok()) {
+        return s;
       }
     }
   }

@@ -24,18 +24,23 @@ struct BoundDispatch {
   ClKernel kernel;
   uint32_t workgroup = 0;
   std::vector<int32_t> step_slots;  // the slot each step argument s0..s3 carries
+  // The kernel's scratch (OpenclKernel::scratch): its bytes (0: none) and
+  // its offset in the executable's scratch buffer.
+  uint64_t scratch_bytes = 0, scratch_offset = 0;
   // This step's extents, rewritten in place every step (no allocation).
   std::vector<std::vector<int64_t>> input_shapes, output_shapes;
 };
 
-// One compiled Program: its kernels, built once, and its arena (one buffer
-// of arena_bytes; every arena tensor is an offset in it, passed as a kernel
-// argument). Buffer arguments are set once, when every region exists (at
-// compile for a Program without weights or state, else at bind); a step sets
-// only the step arguments.
+// One compiled Program: its kernels, built once, its arena (one buffer of
+// arena_bytes; every arena tensor is an offset in it, passed as a kernel
+// argument) and its scratch (one buffer, a range per dispatch whose kernel
+// keeps scratch; absent when none does). Buffer arguments are set once,
+// when every region exists (at compile for a Program without weights or
+// state, else at bind); a step sets only the step arguments.
 class Executable {
  public:
-  Executable(Device& device, program::Program program, std::vector<BoundDispatch> dispatches, ClMem arena);
+  Executable(Device& device, program::Program program, std::vector<BoundDispatch> dispatches, ClMem arena,
+             ClMem scratch);
 
   // Binds the weights (every entry imported) and the state (null when the
   // Program has none) and sets every kernel's buffer arguments. Both must
@@ -66,6 +71,7 @@ class Executable {
   program::Program program_;
   std::vector<BoundDispatch> dispatches_;
   ClMem arena_;
+  ClMem scratch_;
   const Weights* weights_ = nullptr;
   const State* state_ = nullptr;
   bool ready_ = false;  // every kernel's buffer arguments are set

@@ -23,6 +23,10 @@ struct StepShapes {
 // its group count says the same from the host's side.
 using GroupCount = int64_t (*)(const StepShapes& shapes, int64_t workgroup);
 
+// Bytes of scratch a kernel keeps between its work-groups and across steps,
+// for the dispatch's tensors at their bounds.
+using ScratchBytes = int64_t (*)(const StepShapes& shapes);
+
 // The host's side of one kernel file `{op}_{variant}.cl`: its entry point is
 // named after the file, and it is launched as a 1-D range of groups(...)
 // work-groups of `workgroup` work-items (the device may lower it; WG tells
@@ -31,6 +35,9 @@ struct OpenclKernel {
   GroupCount groups = nullptr;
   uint32_t workgroup = 256;  // a power of two
   bool fixed_workgroup = false;  // the kernel needs exactly `workgroup` (tiled: TILE * TILE)
+  // The kernel's own scratch (SCRATCH in prelude.cl), zero-filled once at
+  // compile; each dispatch gets its own. Null: none, and no scratch argument.
+  ScratchBytes scratch = nullptr;
   // The kernel reduces across subgroups: built with the device's subgroup
   // OpenCL C, and refused at compile on a device that has none.
   bool subgroups = false;

@@ -146,9 +146,20 @@ float8 kiln_bf16x8(const uint4 packed) {
 #define KILN_OUT2
 #endif
 
+// A kernel whose kernel-table row keeps scratch (OpenclKernel::scratch) is
+// built with -D KILN_SCRATCH and takes one more (buffer, byte offset) pair
+// after s3: the dispatch's own scratch, zero-filled once at compile and kept
+// between steps. SCRATCH is its address.
+#ifdef KILN_SCRATCH
+#define KILN_SCRATCH_ARG , __global uchar* scratch_buffer, const ulong scratch_offset
+#define SCRATCH (scratch_buffer + scratch_offset)
+#else
+#define KILN_SCRATCH_ARG
+#endif
+
 #define KILN_PARAMS                                                                                     \
   KILN_IN0 KILN_IN1 KILN_IN2 KILN_IN3 KILN_IN4 KILN_IN5 KILN_IN6 KILN_IN7 KILN_OUT0 KILN_OUT1 KILN_OUT2 \
-  const int s0, const int s1, const int s2, const int s3
+  const int s0, const int s1, const int s2, const int s3 KILN_SCRATCH_ARG
 
 // Typed pointers to input i and output i.
 #define IN(i) ((__global STORAGE(IN##i##_DT)*)(in##i##_buffer + in##i##_offset))
