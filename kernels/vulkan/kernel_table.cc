@@ -1,5 +1,7 @@
 #include "kernels/vulkan/kernel_table.h"
 
+#include <algorithm>
+
 #include "kernels/vulkan/shapes.h"
 #include "kernels/vulkan/spirv_blobs.h"
 
@@ -82,6 +84,18 @@ uint64_t attention_scratch(const GridContext& c) {
   return 4 * record * dim(d.inputs[0], 0) * dim(d.inputs[1], 1);
 }
 
+// top_k split: one workgroup per KILN_VULKAN_TOP_K_SLICE logits of the row.
+uint64_t top_k_slices(const GridContext& c) {
+  return ceil_div(cols(c.dispatch.inputs[0], c.bound), KILN_VULKAN_TOP_K_SLICE);
+}
+
+// A counter padded to 16 bytes, then per slice min(k, slice) (value, id)
+// pairs of 4-byte words (top_k_split.comp).
+uint64_t top_k_scratch(const GridContext& c) {
+  const uint64_t k = cols(c.dispatch.outputs[0], c.bound);
+  return 16 + top_k_slices(c) * std::min<uint64_t>(k, KILN_VULKAN_TOP_K_SLICE) * 8;
+}
+
 // coopmat: 128 x 128 output tiles (matmul_coopmat.comp).
 uint64_t coopmat_tiles(const GridContext& c) {
   const program::TensorRef& out = c.dispatch.outputs[0];
@@ -134,6 +148,7 @@ std::span<const KernelRow> kernel_table() {
       {"slice", "reference", {s::slice_reference, per_output_element}},
       {"softmax", "reference", {s::softmax_reference, per_input_row}},
       {"top_k", "reference", {s::top_k_reference, one_workgroup}},
+      {"top_k", "split", {s::top_k_split, top_k_slices, false, top_k_scratch}},
       {"transpose", "reference", {s::transpose_reference, per_output_element}},
   };
   return kTable;

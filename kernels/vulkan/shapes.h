@@ -10,4 +10,6 @@
 #define KILN_VULKAN_GEMV_COLUMNS 2
 // attention_split.comp: the KV rows one workgroup reads.
 #define KILN_VULKAN_ATTENTION_KEYS 64
+// top_k_split.comp: the logits one workgroup selects from.
+#define KILN_VULKAN_TOP_K_SLICE 1024
 #endif

@@ -1,8 +1,11 @@
 #include "kernels/vulkan/variant_rules.h"
 
+#include <utility>
+
 namespace kiln::kernels::vulkan {
 namespace {
 
+using passes::cols_at_least;
 using passes::decode;
 using passes::dim_at_most;
 using passes::target_has_subgroups;
@@ -29,6 +32,10 @@ void add_products(std::vector<VariantRule>& rules, const std::string& op) {
                    .why = "many rows: 16 x 16 output tiles staged through shared memory"});
 }
 
+// top_k: from this row length on, one workgroup scanning the row k times
+// is slower than slices merged by the last workgroup.
+constexpr int64_t kTopKSplitCols = 4096;
+
 }  // namespace
 
 passes::VariantTable variant_table() {
@@ -45,6 +52,16 @@ passes::VariantTable variant_table() {
   table.rules.push_back({.name = "vulkan.attention.split", .pattern = "y:attention", .when = {dim_at_most("y", 0, 1)},
                          .variant = "split",
                          .why = "one query row: a workgroup per (kv head, 64 cache rows), combined by the last"});
+  // top_k(logits, recent?) reads one row: a long one (a vocabulary) is
+  // split into slices of 1024 logits, a workgroup each, whose candidates
+  // the last workgroup merges; a short one keeps the one-workgroup kernel.
+  for (const auto& [name, pattern] : {std::pair{"vulkan.top_k.split", "y:top_k(logits)"},
+                                      std::pair{"vulkan.top_k.split.recent", "y:top_k(logits, recent)"}}) {
+    table.rules.push_back({.name = name, .pattern = pattern,
+                           .when = {cols_at_least("logits", kTopKSplitCols)},
+                           .variant = "split",
+                           .why = "a long row: a workgroup per 1024 logits, their candidates merged by the last"});
+  }
   for (const std::string op : {"add", "argmax", "attention", "cast", "concat", "embedding", "gelu", "kv_write",
                                "layernorm", "mul", "relu", "residual_layernorm", "residual_rmsnorm", "rmsnorm", "rope",
                                "scale", "silu", "slice", "softmax", "top_k", "transpose"}) {
