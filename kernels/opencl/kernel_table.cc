@@ -78,6 +78,15 @@ int64_t matmul_qkv_tiled_groups(const StepShapes& s, int64_t) {
 // top_k: one work-group for the row it reads.
 int64_t one_group(const StepShapes&, int64_t) { return 1; }
 
+// top_k split: one work-group per kTopKSlice logits of the row (TOP_K_SLICE
+// in top_k_split.cl); its scratch, a counter padded to 16 bytes, then per
+// work-group min(k, slice) (value, id) pairs of 4-byte words.
+constexpr int64_t kTopKSlice = 1024;
+int64_t top_k_slices(const StepShapes& s, int64_t) { return ceil_div(cols(s.inputs[0]), kTopKSlice); }
+int64_t top_k_scratch(const StepShapes& s) {
+  return 16 + top_k_slices(s, 0) * std::min(cols(s.outputs[0]), kTopKSlice) * 8;
+}
+
 constexpr OpenclKernel elementwise{per_result_element, 256};
 constexpr OpenclKernel per_row{per_input_row, 256};
 constexpr OpenclKernel gemv{matmul_gemv_groups, 256};
@@ -114,6 +123,7 @@ constexpr auto kKernels = std::to_array<KernelRow>({
     {"slice", "elementwise", elementwise},
     {"argmax", "workgroup", per_row},
     {"top_k", "workgroup", {one_group, 256}},
+    {"top_k", "split", {top_k_slices, 256, false, top_k_scratch}},
     {"fused_gate_up", "gemv", gemv},
     {"fused_gate_up", "gemv_subgroup", gemv_subgroup},
     {"fused_gate_up", "tiled", {fused_gate_up_tiled_groups, kTile * kTile, true}},

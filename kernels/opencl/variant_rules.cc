@@ -19,9 +19,14 @@ namespace kiln::kernels::opencl {
 // "Passes"). Without a row here their fusion rules do not fire for this
 // backend, and the unfused ops run.
 passes::VariantTable variant_table() {
+  using passes::cols_at_least;
   using passes::decode;
   using passes::target_has_subgroups;
   constexpr const char* kGemvSubgroupWhy = "decode with subgroups: each output's lanes summed by sub_group_reduce_add";
+  // top_k: from this row length on, one work-group scanning the row K times
+  // is slower than slices merged by the last work-group.
+  constexpr int64_t kTopKSplitCols = 4096;
+  constexpr const char* kTopKSplitWhy = "a long row: a work-group per 1024 logits, their candidates merged by the last";
   return {"opencl",
           {
               // y = x @ w, one row: one dot product per output, WG / 32 outputs per work-group,
@@ -48,6 +53,12 @@ passes::VariantTable variant_table() {
                .why = "many rows: output blocks over the three projections"},
               {.name = "opencl.attention", .pattern = "y:attention", .when = {}, .variant = "workgroup",
                .why = "a work-group per query row and head, online softmax over blocks of keys"},
+              // top_k(logits, recent?) over a long row (a vocabulary): a
+              // work-group per 1024 logits, the last one merging their candidates.
+              {.name = "opencl.top_k.split", .pattern = "y:top_k(logits)",
+               .when = {cols_at_least("logits", kTopKSplitCols)}, .variant = "split", .why = kTopKSplitWhy},
+              {.name = "opencl.top_k.split.recent", .pattern = "y:top_k(logits, recent)",
+               .when = {cols_at_least("logits", kTopKSplitCols)}, .variant = "split", .why = kTopKSplitWhy},
               {.name = "opencl.row_reductions",
                .pattern = "y:rmsnorm|layernorm|softmax|argmax|top_k|residual_rmsnorm|residual_layernorm", .when = {},
                .variant = "workgroup", .why = "a work-group per row (top_k: the last row), reduced in local memory"},
