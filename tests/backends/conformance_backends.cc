@@ -14,6 +14,7 @@ const std::map<std::string, std::vector<Variant>> kVulkanVariants = {
     {"fused_gate_up", {{"gemv"}, {"gemv_subgroup", "subgroups"}, {"tiled"}}},
     {"matmul_qkv", {{"gemv"}, {"gemv_subgroup", "subgroups"}, {"tiled"}}},
     {"attention", {{"reference"}, {"split"}}},
+    {"top_k", {{"reference"}, {"split"}}},
 };
 
 const std::vector<Unsupported> kVulkanUnsupported = {
@@ -30,6 +31,7 @@ const std::map<std::string, std::vector<Variant>> kOpenclVariants = {
     {"matmul", {{"gemv"}, {"gemv_subgroup", "subgroups"}, {"tiled"}}},
     {"fused_gate_up", {{"gemv"}, {"gemv_subgroup", "subgroups"}, {"tiled"}}},
     {"matmul_qkv", {{"gemv"}, {"gemv_subgroup", "subgroups"}, {"tiled"}}},
+    {"top_k", {{"workgroup"}, {"split"}}},
 };
 
 const std::vector<Unsupported> kOpenclUnsupported = {

@@ -59,6 +59,9 @@ struct OpCase {
   std::vector<std::string> force = {};
   double input_range = 1.0;  // floats are drawn uniformly from [-range, range)
   double quantum = 0.0;      // > 0: floats are rounded to multiples of it, so values tie
+  // > 0: every special_every-th float (from element 0) is NaN, +inf, -inf in
+  // turn instead; results equal to the reference's NaN or inf match exactly.
+  int64_t special_every = 0;
   int32_t id_min = 0;        // i32 values are drawn from [id_min, id_limit)
   int32_t id_limit = 0;
   // A fusion case (fused_kernels not empty) is compiled with kFusedPipeline
@@ -146,8 +149,9 @@ std::string param_name(const ConformanceParam& param);
 // fails once it passes.
 void run_conformance(const ConformanceParam& param);
 
-// "" when `got` matches `want` within `tolerance`, else a description of
-// the worst element.
+// "" when `got` matches `want` within `tolerance` (an element equal to the
+// reference's, NaN to NaN and inf to inf included, always matches), else a
+// description of the worst element.
 std::string compare(const HostTensor& got, const HostTensor& want, Tolerance tolerance);
 
 // OK when every result of `want` is in `got` and matches within

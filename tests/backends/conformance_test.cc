@@ -74,6 +74,9 @@ const std::vector<std::string> kManyRowVariants = {"tiled"};
 // Cooperative matrices multiply f16 activations too (the variant is opt-in,
 // --force-variant matmul=coopmat): their own cases, with f16's tolerance.
 const std::vector<std::string> kCooperativeMatrix = {"coopmat"};
+// top_k: the one-workgroup kernel (Vulkan's reference, OpenCL's workgroup)
+// and the split one, each forced on every top_k case.
+const std::vector<std::string> kTopKVariants = {"reference", "workgroup", "split"};
 // Each activation and weight rounded to f16 (2^-11 relative), summed over
 // k terms of up to 1 in magnitude: about sqrt(k) * 2^-11, twice that here.
 Tolerance f16_activation_products(int64_t k) { return {2 * 4.9e-4 * std::sqrt(static_cast<double>(k)), 2e-3}; }
@@ -384,27 +387,61 @@ output %y)", .tolerance = kExact, .quantum = 0.25},
       {.name = "top_k_decode", .op = "top_k", .graph = R"(symbol T <= 1
 input %logits : f32[T, 300]
 %ids, %values = top_k(%logits) {k = 7}
-output %ids, %values)", .steps = {{{"T", 1}}}, .tolerance = kExact, .input_range = 10.0},
+output %ids, %values)", .steps = {{{"T", 1}}}, .tolerance = kExact, .force = kTopKVariants,
+       .input_range = 10.0},
       {.name = "top_k_prefill_last_row_penalty", .op = "top_k", .graph = R"(symbol T <= 8
 input %logits : f32[T, 1237]
 input %recent : i32[13]
 %ids, %values = top_k(%logits, %recent) {k = 40, penalty = 1.5}
-output %ids, %values)", .steps = {{{"T", 5}}}, .tolerance = kExact, .input_range = 10.0, .id_min = -1,
-       .id_limit = 1237},
+output %ids, %values)", .steps = {{{"T", 5}}}, .tolerance = kExact, .force = kTopKVariants,
+       .input_range = 10.0, .id_min = -1, .id_limit = 1237},
       {.name = "top_k_ties_penalty", .op = "top_k", .graph = R"(symbol T <= 1
 input %logits : f32[T, 300]
 input %recent : i32[64]
 %ids, %values = top_k(%logits, %recent) {k = 50, penalty = 2.0}
-output %ids, %values)", .steps = {{{"T", 1}}}, .tolerance = kExact, .input_range = 2.0, .quantum = 0.25,
-       .id_min = -1, .id_limit = 300},
+output %ids, %values)", .steps = {{{"T", 1}}}, .tolerance = kExact, .force = kTopKVariants,
+       .input_range = 2.0, .quantum = 0.25, .id_min = -1, .id_limit = 300},
       {.name = "top_k_one_boosted_repeats", .op = "top_k", .graph = R"(input %logits : f32[1, 301]
 input %recent : i32[40]
 %ids, %values = top_k(%logits, %recent) {k = 1, penalty = 0.5}
-output %ids, %values)", .tolerance = kExact, .input_range = 4.0, .id_min = -1, .id_limit = 12},
+output %ids, %values)", .tolerance = kExact, .force = kTopKVariants, .input_range = 4.0, .id_min = -1,
+       .id_limit = 12},
       {.name = "top_k_recent_without_penalty", .op = "top_k", .graph = R"(input %logits : f32[2, 77]
 input %recent : i32[5]
 %ids, %values = top_k(%logits, %recent) {k = 77}
-output %ids, %values)", .tolerance = kExact, .input_range = 3.0, .id_limit = 77},
+output %ids, %values)", .tolerance = kExact, .force = kTopKVariants, .input_range = 3.0, .id_limit = 77},
+
+      // Long rows, which the GPU tables split across workgroups (one per
+      // 1024 logits, merged by the last): a vocabulary's worth, odd rows
+      // whose last slice is short (shorter than k, too), ties across
+      // slices (quantum), NaN (ranked as -inf) and infinities.
+      {.name = "top_k_vocab_128256_penalty", .op = "top_k", .graph = R"(symbol T <= 1
+input %logits : f32[T, 128256]
+input %recent : i32[64]
+%ids, %values = top_k(%logits, %recent) {k = 40, penalty = 1.5}
+output %ids, %values)", .steps = {{{"T", 1}}}, .tolerance = kExact, .force = kTopKVariants,
+       .input_range = 10.0, .id_min = -1, .id_limit = 128256},
+      {.name = "top_k_long_odd_row_k1_ties", .op = "top_k", .graph = R"(input %logits : f32[1, 50021]
+%ids, %values = top_k(%logits) {k = 1}
+output %ids, %values)", .tolerance = kExact, .force = kTopKVariants, .input_range = 10.0, .quantum = 0.25},
+      {.name = "top_k_long_odd_row_last_of_prefill_ties", .op = "top_k", .graph = R"(symbol T <= 4
+input %logits : f32[T, 50021]
+input %recent : i32[97]
+%ids, %values = top_k(%logits, %recent) {k = 40, penalty = 2.0}
+output %ids, %values)", .steps = {{{"T", 3}}}, .tolerance = kExact, .force = kTopKVariants,
+       .input_range = 10.0, .quantum = 0.25, .id_min = -1, .id_limit = 50021},
+      {.name = "top_k_last_slice_shorter_than_k", .op = "top_k", .graph = R"(input %logits : f32[1, 4100]
+%ids, %values = top_k(%logits) {k = 40}
+output %ids, %values)", .tolerance = kExact, .force = kTopKVariants, .input_range = 4.0, .quantum = 0.5},
+      {.name = "top_k_infinities", .op = "top_k", .graph = R"(input %logits : f32[1, 5003]
+%ids, %values = top_k(%logits) {k = 40}
+output %ids, %values)", .tolerance = kExact, .force = kTopKVariants, .special_every = 7},
+      // k past a slice (1024): whole lists taken, the short last one too.
+      {.name = "top_k_whole_row_nan_last", .op = "top_k", .graph = R"(input %logits : f32[1, 1100]
+input %recent : i32[31]
+%ids, %values = top_k(%logits, %recent) {k = 1100, penalty = 2.0}
+output %ids, %values)", .tolerance = kExact, .force = kTopKVariants, .input_range = 2.0, .quantum = 0.25,
+       .special_every = 3, .id_min = -1, .id_limit = 1100},
 
       {.name = "cast_f32_to_f16", .op = "cast", .graph = R"(input %x : f32[3, 7]
 %y = cast(%x) {dtype = "f16"}
