@@ -174,6 +174,104 @@ Types infer_matmul_qkv(const InferContext& ctx) {
   return outs;
 }
 
+// The GPU decode forms (docs/fusion.md, "Table decode"): a norm recomputed
+// in the prologue of the products that read it, and the residual, rope and
+// KV-cache writes in their epilogues. Each is what its primitive graph
+// computes, with the normalised row rounded to x's dtype as rmsnorm's result
+// would be.
+
+// matmul_residual(x, w, residual) = x @ w + residual.
+Types infer_matmul_residual(const InferContext& ctx) {
+  absl::StatusOr<TensorType> product = projection(ctx, 0, 1);
+  if (!product.ok()) return product.status();
+  if (absl::Status s = expect_type(ctx, 2, *product); !s.ok()) return s;
+  return std::vector<TensorType>{*product};
+}
+
+// The normalised input of a norm-prologue op: x[..., K] and its gain g[K].
+absl::Status check_norm_input(const InferContext& ctx) {
+  if (absl::Status s = expect_rank_at_least(ctx, 0, 2); !s.ok()) return s;
+  if (absl::Status s = expect_float(ctx, 0); !s.ok()) return s;
+  if (absl::Status s = expect_float(ctx, 1); !s.ok()) return s;
+  const TensorType& g = ctx.inputs[1];
+  if (g.rank() != 1 || !(g.shape[0] == ctx.inputs[0].shape.back())) {
+    return fail(ctx, 1, absl::StrCat("expected shape [", ctx.inputs[0].shape.back().to_string(), "]"));
+  }
+  return absl::OkStatus();
+}
+
+// rmsnorm_matmul(x, g, w) = rmsnorm(x, g) @ w.
+Types infer_rmsnorm_matmul(const InferContext& ctx) {
+  if (absl::Status s = check_norm_input(ctx); !s.ok()) return s;
+  absl::StatusOr<TensorType> product = projection(ctx, 0, 2);
+  if (!product.ok()) return product.status();
+  return std::vector<TensorType>{*product};
+}
+
+// rmsnorm_gate_up(x, g, w_gate, w_up) = act(n @ w_gate) * (n @ w_up), n = rmsnorm(x, g).
+Types infer_rmsnorm_gate_up(const InferContext& ctx) {
+  if (absl::Status s = check_activation(ctx); !s.ok()) return s;
+  if (absl::Status s = check_norm_input(ctx); !s.ok()) return s;
+  absl::StatusOr<TensorType> gate = projection(ctx, 0, 2);
+  if (!gate.ok()) return gate.status();
+  absl::StatusOr<TensorType> up = projection(ctx, 0, 3);
+  if (!up.ok()) return up.status();
+  if (!(*gate == *up)) return fail(ctx, 3, absl::StrCat("must project to ", gate->to_string(), " as 'w_gate' does"));
+  return std::vector<TensorType>{*gate};
+}
+
+// rmsnorm_qkv_rope(x[T, K], g, wq, wk, wv, k_cache[S, Hkv, Dh], v_cache [, bq,
+// bk, bv]) -> (rope(q)[T, Hq, Dh], k_cache, v_cache): n = rmsnorm(x, g);
+// q = n @ wq (+ bq) in heads of Dh, rotated; k = n @ wk (+ bk), rotated,
+// and v = n @ wv (+ bv) written into rows [P, P + T) of the caches, which
+// results 1 and 2 are (as kv_write's result is its cache).
+Types infer_rmsnorm_qkv_rope(const InferContext& ctx) {
+  if (ctx.inputs.size() != 7 && ctx.inputs.size() != 10) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected 7 operands, or 10 with biases, got ", ctx.inputs.size()));
+  }
+  if (absl::Status s = check_norm_input(ctx); !s.ok()) return s;
+  if (ctx.inputs[0].rank() != 2) return fail(ctx, 0, "expected [T, K]");
+  std::vector<TensorType> products;
+  for (int w = 2; w <= 4; ++w) {
+    absl::StatusOr<TensorType> product = projection(ctx, 0, w);
+    if (!product.ok()) return product.status();
+    products.push_back(*product);
+  }
+  for (int b = 7; b < static_cast<int>(ctx.inputs.size()); ++b) {
+    const Dim& n = products[b - 7].shape.back();
+    if (ctx.inputs[b].rank() != 1 || !(ctx.inputs[b].shape[0] == n)) {
+      return fail(ctx, b, absl::StrCat("expected shape [", n.to_string(), "]"));
+    }
+  }
+  for (int cache = 5; cache <= 6; ++cache) {
+    const Shape& shape = ctx.inputs[cache].shape;
+    if (shape.size() != 3 || !shape[1].is_static() || !shape[2].is_static()) {
+      return fail(ctx, cache, "expected a cache [max_tokens, kv_heads, head_dim] with static heads");
+    }
+    if (absl::Status s = expect_float(ctx, cache); !s.ok()) return s;
+    const Dim& n = products[cache - 4].shape.back();
+    if (!n.is_static() || n.value() != shape[1].value() * shape[2].value()) {
+      return fail(ctx, cache, absl::StrCat("kv_heads x head_dim must equal the projection's ", n.to_string(),
+                                           " columns"));
+    }
+  }
+  if (absl::Status s = expect_same_dim(ctx, 5, 1, 6, 1); !s.ok()) return s;
+  if (absl::Status s = expect_same_dim(ctx, 5, 2, 6, 2); !s.ok()) return s;
+  const int64_t head_dim = ctx.inputs[5].shape[2].value();
+  const Dim& nq = products[0].shape.back();
+  if (!nq.is_static() || head_dim == 0 || nq.value() % head_dim != 0) {
+    return fail(ctx, 2, absl::StrCat("query columns ", nq.to_string(), " must be whole heads of ", head_dim));
+  }
+  const int64_t rotary = ctx.attr_int("rotary_dim");
+  if (rotary < 0 || rotary > head_dim || rotary % 2 != 0) {
+    return fail(ctx, 5, absl::StrCat("rotary_dim ", rotary, " must be even and <= head_dim ", head_dim));
+  }
+  TensorType q = products[0];
+  q.shape = {q.shape[0], Dim(nq.value() / head_dim), Dim(head_dim)};
+  return std::vector<TensorType>{q, ctx.inputs[5], ctx.inputs[6]};
+}
+
 
 // ---- Kernel parameters (OpDef::derive) ---------------------------------------
 
@@ -235,11 +333,50 @@ Derived derive_matmul_qkv(const InferContext& ctx, Outputs) {
       .build();
 }
 
+Derived derive_matmul_residual(const InferContext& ctx, Outputs) {
+  return projection_params(ctx, weight_n(ctx, 1)).extent("n", weight_n(ctx, 1)).build();
+}
+
+Derived derive_rmsnorm_matmul(const InferContext& ctx, Outputs) {
+  return projection_params(ctx, weight_n(ctx, 2)).extent("n", weight_n(ctx, 2)).build();
+}
+
+Derived derive_rmsnorm_gate_up(const InferContext& ctx, Outputs) {
+  return projection_params(ctx, weight_n(ctx, 2)).extent("n", weight_n(ctx, 2)).build();
+}
+
+// Launched over the three products side by side, [rows, nq + nk + nv], as
+// matmul_qkv is; the rope and cache parameters as rope and kv_write name them.
+Derived derive_rmsnorm_qkv_rope(const InferContext& ctx, Outputs) {
+  const Dim nq = weight_n(ctx, 2), nk = weight_n(ctx, 3), nv = weight_n(ctx, 4);
+  const Shape& cache = ctx.inputs[5].shape;
+  const int64_t total = nq.value() + nk.value() + nv.value();
+  return projection_params(ctx, Dim(total))
+      .extent("nq", nq)
+      .extent("nk", nk)
+      .extent("nv", nv)
+      .extent("heads", Dim(nq.value() / cache[2].value()))
+      .extent("kv_heads", cache[1])
+      .extent("head_dim", cache[2])
+      .extent("capacity", cache[0])
+      .sum("past", {Dim::symbol("P")})
+      .flag("has_bias", ctx.inputs.size() == 10)
+      .build();
+}
+
 std::vector<OpDef> fused_ops() {
   const AttrSpec eps{"eps", AttrType::real, 1e-5};
   const AttrSpec transpose_b{"transpose_b", AttrType::boolean, false};
   const AttrSpec act{"act", AttrType::string, std::string("silu"), {"silu", "gelu"}};
   const AttrSpec approximate{"approximate", AttrType::string, std::string("none"), {"none", "tanh"}};
+  // rope's attributes (ir/ops.cc), for the ops that rotate in an epilogue.
+  const AttrSpec theta{"theta", AttrType::real, 10000.0};
+  const AttrSpec rotary_dim{"rotary_dim", AttrType::integer, std::nullopt};
+  const AttrSpec interleaved{"interleaved", AttrType::boolean, false};
+  const AttrSpec scaling_factor{"scaling_factor", AttrType::real, 1.0};
+  const AttrSpec scaling_low_freq_factor{"scaling_low_freq_factor", AttrType::real, 1.0};
+  const AttrSpec scaling_high_freq_factor{"scaling_high_freq_factor", AttrType::real, 4.0};
+  const AttrSpec scaling_original_context{"scaling_original_context", AttrType::integer, int64_t{0}};
   return {
       {.name = "fused_ffn", .doc = "(act(x @ w_gate) * (x @ w_up)) @ w_down: a gated FFN in one dispatch",
        .operands = {"x", "w_gate", "w_up", "w_down"}, .min_inputs = 4, .max_inputs = 4,
@@ -262,6 +399,25 @@ std::vector<OpDef> fused_ops() {
       {.name = "matmul_qkv", .doc = "x @ wq, x @ wk, x @ wv (+ biases) in one read of x; results (q, k, v)",
        .operands = {"x", "wq", "wk", "wv", "bq", "bk", "bv"}, .min_inputs = 4, .max_inputs = 7,
        .attrs = {transpose_b}, .infer = infer_matmul_qkv, .derive = derive_matmul_qkv, .fused = true},
+      {.name = "matmul_residual", .doc = "x @ w + residual: a projection that adds the residual in its epilogue",
+       .operands = {"x", "w", "residual"}, .min_inputs = 3, .max_inputs = 3, .attrs = {transpose_b},
+       .infer = infer_matmul_residual, .derive = derive_matmul_residual, .may_write_in_place_over = 2,
+       .fused = true},
+      {.name = "rmsnorm_matmul", .doc = "rmsnorm(x, g) @ w: the norm recomputed in the projection's prologue",
+       .operands = {"x", "g", "w"}, .min_inputs = 3, .max_inputs = 3, .attrs = {eps, transpose_b},
+       .infer = infer_rmsnorm_matmul, .derive = derive_rmsnorm_matmul, .fused = true},
+      {.name = "rmsnorm_gate_up",
+       .doc = "act(n @ w_gate) * (n @ w_up), n = rmsnorm(x, g): the FFN's first half with its norm",
+       .operands = {"x", "g", "w_gate", "w_up"}, .min_inputs = 4, .max_inputs = 4,
+       .attrs = {eps, act, approximate, transpose_b}, .infer = infer_rmsnorm_gate_up,
+       .derive = derive_rmsnorm_gate_up, .fused = true},
+      {.name = "rmsnorm_qkv_rope",
+       .doc = "n = rmsnorm(x, g); rope(n @ wq), and rope(n @ wk), n @ wv written into the caches at row P; "
+              "results (q, k_cache, v_cache)",
+       .operands = {"x", "g", "wq", "wk", "wv", "k_cache", "v_cache", "bq", "bk", "bv"}, .min_inputs = 7,
+       .max_inputs = 10, .attrs = {eps, transpose_b, theta, rotary_dim, interleaved, scaling_factor,
+                                   scaling_low_freq_factor, scaling_high_freq_factor, scaling_original_context},
+       .infer = infer_rmsnorm_qkv_rope, .derive = derive_rmsnorm_qkv_rope, .aliases = {-1, 5, 6}, .fused = true},
   };
 }
 

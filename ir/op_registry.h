@@ -84,13 +84,19 @@ struct OpDef {
   // The result may share storage with this operand when the operand dies
   // here (an optimisation the planner may take); -1 for none.
   int may_write_in_place_over = -1;
-  // The result *is* this operand's storage (kv_write updates the cache it
-  // returns; reshape is a view); -1 for none.
-  int aliases_operand = -1;
+  // Result r *is* the storage of operand aliases[r] (kv_write updates the
+  // cache it returns; reshape is a view; a fused op may return several
+  // caches it wrote); results past the list, or -1, have storage of their own.
+  std::vector<int> aliases = {};
   // The result is a view: no kernel runs (reshape).
   bool is_view = false;
   // Only passes create it (fused ops); the JSON frontend refuses it.
   bool fused = false;
+
+  // The operand whose storage result `result` is, or -1.
+  int aliased_operand(int result) const {
+    return result < static_cast<int>(aliases.size()) ? aliases[result] : -1;
+  }
 };
 
 // The registry of ops. Registration happens once at start-up (the built-in

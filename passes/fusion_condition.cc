@@ -160,6 +160,12 @@ std::string check_has_subgroups(const Condition&, const ConditionContext& contex
                                           : absl::StrCat("target ", context.target.backend, " has no subgroups");
 }
 
+std::string check_has_workgroups(const Condition&, const ConditionContext& context) {
+  return context.target.shared_memory_bytes > 0
+             ? ""
+             : absl::StrCat("target ", context.target.backend, " runs no workgroups (shared_memory_bytes 0)");
+}
+
 std::string function_of(const char* function, const std::vector<std::string>& names, const char* relation) {
   std::vector<std::string> terms;
   for (const std::string& name : names) terms.push_back(absl::StrCat(function, "(", name, ")"));
@@ -259,6 +265,10 @@ Condition backend_is(std::string backend) {
 Condition target_has_f16() { return {.check = check_has_f16, .text = "target.has_f16"}; }
 
 Condition target_has_subgroups() { return {.check = check_has_subgroups, .text = "target.subgroup_size > 0"}; }
+
+Condition target_has_workgroups() {
+  return {.check = check_has_workgroups, .text = "target.shared_memory_bytes > 0"};
+}
 
 Condition target_has_cooperative_matrix() {
   return {.check = check_has_cooperative_matrix, .text = "target.has_cooperative_matrix"};

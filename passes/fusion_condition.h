@@ -97,5 +97,9 @@ Condition backend_is(std::string backend);
 Condition target_has_f16();
 Condition target_has_subgroups();
 Condition target_has_cooperative_matrix();
+// The target spreads a product over workgroups (a GPU: the cpu plugin
+// reports no workgroup memory), so every workgroup reads the whole input
+// row and a norm can be recomputed in each one's prologue.
+Condition target_has_workgroups();
 
 }  // namespace kiln::passes

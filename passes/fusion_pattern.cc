@@ -108,13 +108,13 @@ class PatternParser {
   size_t pos_ = 0;
 };
 
-// Collects names; a node name must be unique and differ from every capture.
+// Collects names, depth first as the matcher visits them; a node name must
+// be unique and differ from every capture, except that a capture may name a
+// node visited before it: it reads that node's result (the norm that q's
+// tree matched, read by k's and v's).
 absl::Status collect_names(const PatternNode& node, std::set<std::string>& nodes, std::set<std::string>& captures) {
   if (node.is_capture()) {
-    if (nodes.contains(node.name)) {
-      return absl::InvalidArgumentError(absl::StrCat("'", node.name, "' names a node and a capture"));
-    }
-    captures.insert(node.name);
+    if (!nodes.contains(node.name)) captures.insert(node.name);
     return absl::OkStatus();
   }
   if (!node.name.empty()) {
@@ -135,8 +135,13 @@ void capture_names(const PatternNode& node, std::set<std::string>& out) {
   for (const PatternNode& operand : node.operands) capture_names(operand, out);
 }
 
-// Later trees are found through the values earlier trees captured, so each
-// must be a named node that shares a capture with the trees before it.
+void node_names(const PatternNode& node, std::set<std::string>& out) {
+  if (!node.is_capture() && !node.name.empty()) out.insert(node.name);
+  for (const PatternNode& operand : node.operands) node_names(operand, out);
+}
+
+// Later trees are found through the values earlier trees bound, so each
+// must be a named node that captures a value the trees before it bound.
 absl::Status check_trees(const std::vector<PatternNode>& trees) {
   std::set<std::string> seen;
   for (size_t i = 0; i < trees.size(); ++i) {
@@ -151,6 +156,7 @@ absl::Status check_trees(const std::vector<PatternNode>& trees) {
       return absl::InvalidArgumentError(absl::StrCat("tree ", i + 1, " shares no capture with the trees before it"));
     }
     seen.insert(own.begin(), own.end());
+    node_names(tree, seen);
   }
   return absl::OkStatus();
 }
@@ -189,10 +195,22 @@ std::string value_label(const ir::Value& value) {
 
 std::string ops_text(const PatternNode& node) { return absl::StrJoin(node.ops, "|"); }
 
-bool captures(const PatternNode& node, const std::string& name) {
-  if (node.is_capture()) return node.name == name;
-  return std::any_of(node.operands.begin(), node.operands.end(),
-                     [&](const PatternNode& operand) { return captures(operand, name); });
+// How many levels below `node` the capture `name` sits (1: an operand of
+// node), its shallowest occurrence; -1 when `node` does not capture it.
+int capture_depth(const PatternNode& node, const std::string& name) {
+  if (node.is_capture()) return node.name == name ? 0 : -1;
+  int best = -1;
+  for (const PatternNode& operand : node.operands) {
+    const int depth = capture_depth(operand, name);
+    if (depth >= 0 && (best < 0 || depth + 1 < best)) best = depth + 1;
+  }
+  return best;
+}
+
+std::vector<ir::Node*> readers_of(const ir::Value& value) {
+  std::vector<ir::Node*> readers;
+  for (const ir::Use& use : value.uses()) readers.push_back(use.node);
+  return readers;
 }
 
 // One step still to match: `pattern` against `value`, or, with `tree` >= 1
@@ -267,6 +285,14 @@ class Matcher {
       return fail(goal, absl::StrCat(node->label(), " has ", node->inputs().size(), " operands, the pattern wants ",
                                      p.operands.size()));
     }
+    if (!p.name.empty()) {
+      // A capture of this name, reached first through a commutative swap,
+      // must have bound this very node's result.
+      auto bound = match.values.find(p.name);
+      if (bound != match.values.end() && bound->second != node->output()) {
+        return fail(goal, absl::StrCat(p.name, " is already %", bound->second->name()));
+      }
+    }
     match.covered.push_back(node);
     if (!p.name.empty()) {
       match.nodes[p.name] = node;
@@ -290,18 +316,30 @@ class Matcher {
     return goals;
   }
 
-  // A later tree: its root is a node reading an already captured value,
-  // after the previous tree's root in program order.
+  // A later tree: its root is a node that reads an already captured value,
+  // directly or through as many nodes as the tree has levels above that
+  // capture (rope(reshape(matmul(n, w))) reads n through two), after the
+  // previous tree's root in program order.
   void search_tree(const Goal& goal, std::vector<Goal> goals, Match match) {
     const PatternNode& tree = pattern_.trees()[goal.tree];
     const int64_t after = graph_.node_index(match.roots.back());
     std::vector<ir::Node*> candidates;
     std::vector<std::string> links;
     for (const auto& [name, value] : match.values) {
-      if (!captures(tree, name)) continue;
+      const int depth = capture_depth(tree, name);
+      if (depth < 0) continue;
       links.push_back(absl::StrCat(name, " (%", value->name(), ")"));
-      for (const ir::Use& use : value->uses()) {
-        if (tree.matches_op(use.node->op()) && graph_.node_index(use.node) > after) candidates.push_back(use.node);
+      std::vector<ir::Node*> readers = readers_of(*value);
+      for (int level = 1; !readers.empty(); ++level) {
+        std::vector<ir::Node*> next;
+        for (ir::Node* reader : readers) {
+          if (tree.matches_op(reader->op()) && graph_.node_index(reader) > after) candidates.push_back(reader);
+          if (level >= depth) continue;
+          for (const ir::Value* result : reader->outputs()) {
+            for (ir::Node* further : readers_of(*result)) next.push_back(further);
+          }
+        }
+        readers = std::move(next);
       }
     }
     std::sort(candidates.begin(), candidates.end(),

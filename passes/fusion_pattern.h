@@ -24,7 +24,9 @@ namespace kiln::passes {
 //   ops     := op ('|' op)* | '*'
 //
 // A capture binds any value; a capture named twice must bind one value (the
-// shared x of gate and up). A named node binds its (first) result under its
+// shared x of gate and up). A capture may name a node met before it (depth
+// first, trees in order): it reads that node's result (q's tree matches
+// n:rmsnorm, k's reads n). A named node binds its (first) result under its
 // name, so conditions and the fused form can refer to it. A node matches a
 // node whose op is in `ops` ('*': any op); inside a tree, only one with a
 // single result, so a fused op is never part of a pattern. Commutative ops
@@ -32,9 +34,11 @@ namespace kiln::passes {
 // reads graph structure and op semantics only, never value names.
 //
 // The first tree is anchored at the candidate site. Each later tree matches
-// a node that reads a value an earlier tree captured and comes after the
+// a node that reads a value an earlier tree captured, directly or through as
+// many nodes as the tree has levels above that capture, and comes after the
 // previous tree's node in program order: siblings sharing an input, as the
-// q, k and v projections share x.
+// q, k and v projections share x (or their cache writes share it through
+// rope and reshape).
 struct PatternNode {
   std::string name;               // capture or node name; empty for an unnamed node
   std::vector<std::string> ops;   // empty for a capture; {"*"} for any op

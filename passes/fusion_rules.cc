@@ -21,6 +21,78 @@ constexpr int64_t kFfnIntermediateBytesPerElement = 4;
 // rows require one dtype across the weights that share a loop and one
 // across the activations, never weights equal to activations.
 
+// GPU decode: a layer in five dispatches, each spread over the device. A
+// GPU gives every workgroup of a matrix-vector product the whole input row
+// anyway, so the norm that produces it is recomputed in each workgroup's
+// prologue (its sum of squares rides along the dot products) instead of
+// running as a dispatch of its own on a few workgroups; the residual add,
+// rope and the KV-cache writes run in the epilogues. This table comes
+// first: its patterns read the primitive matmuls, norms and adds that the
+// other tables would otherwise take. Prefill keeps the other tables' forms:
+// its products are tiled, and a tile does not read whole rows.
+
+// The rope attributes q's and k's rotations must share to be one op's.
+std::vector<Condition> same_rope(std::vector<Condition> when) {
+  for (const char* attr : {"theta", "rotary_dim", "interleaved", "scaling_factor", "scaling_low_freq_factor",
+                           "scaling_high_freq_factor", "scaling_original_context"}) {
+    when.push_back(same_attr(attr, {"qr", "kr"}));
+  }
+  return when;
+}
+
+constexpr const char* kRopeAttrs =
+    "theta = qr.theta, rotary_dim = qr.rotary_dim, interleaved = qr.interleaved, "
+    "scaling_factor = qr.scaling_factor, scaling_low_freq_factor = qr.scaling_low_freq_factor, "
+    "scaling_high_freq_factor = qr.scaling_high_freq_factor, "
+    "scaling_original_context = qr.scaling_original_context";
+
+FusionTable decode_table() {
+  const std::string qkv_form = std::string("qr, kc, vc = rmsnorm_qkv_rope(x, g, wq, wk, wv, kcache, vcache");
+  const std::string qkv_attrs = std::string(" {eps = n.eps, transpose_b = q.transpose_b, ") + kRopeAttrs + "}";
+  return {"decode",
+          {
+              // rope(matmul(rmsnorm(x, g), wq, bq)); kv_write(kc, rope(matmul(.., wk, bk))); kv_write(vc, matmul(.., wv, bv))
+              {.name = "rmsnorm_qkv_rope.bias.decode",
+               .pattern = "qr:rope(reshape(q:matmul(n:rmsnorm(x, g), wq, bq)));"
+                          "kc:kv_write(kcache, kr:rope(reshape(k:matmul(n, wk, bk))));"
+                          "vc:kv_write(vcache, reshape(v:matmul(n, wv, bv)))",
+               .when = same_rope({decode("q"), target_has_workgroups(), same_dtype({"wq", "wk", "wv"}),
+                                  same_dtype({"bq", "bk", "bv"}), same_attr("transpose_b", {"q", "k", "v"}),
+                                  matrices({"wq", "wk", "wv"})}),
+               .fused = qkv_form + ", bq, bk, bv)" + qkv_attrs,
+               .why = "decode: the norm in the prologue; rope and the cache writes in the epilogue"},
+              // the same without biases
+              {.name = "rmsnorm_qkv_rope.decode",
+               .pattern = "qr:rope(reshape(q:matmul(n:rmsnorm(x, g), wq)));"
+                          "kc:kv_write(kcache, kr:rope(reshape(k:matmul(n, wk))));"
+                          "vc:kv_write(vcache, reshape(v:matmul(n, wv)))",
+               .when = same_rope({decode("q"), target_has_workgroups(), same_dtype({"wq", "wk", "wv"}),
+                                  same_attr("transpose_b", {"q", "k", "v"}), matrices({"wq", "wk", "wv"})}),
+               .fused = qkv_form + ")" + qkv_attrs,
+               .why = "decode: the norm in the prologue; rope and the cache writes in the epilogue"},
+              // mul(act(matmul(rmsnorm(x, g), wg)), matmul(rmsnorm(x, g), wu)) -> rmsnorm_gate_up(x, g, wg, wu)
+              {.name = "rmsnorm_gate_up.decode",
+               .pattern = "m:mul(act:silu|gelu(gt:matmul(n:rmsnorm(x, g), wg)), u:matmul(n, wu))",
+               .when = {decode("n"), target_has_workgroups(), same_dtype({"wg", "wu"}),
+                        same_attr("transpose_b", {"gt", "u"}), matrices({"wg", "wu"})},
+               .fused = "m = rmsnorm_gate_up(x, g, wg, wu) {eps = n.eps, act = act.op, approximate = act.approximate, "
+                        "transpose_b = gt.transpose_b}",
+               .why = "decode: the norm in the prologue, the activation and product in the epilogue"},
+              // add(r, matmul(x, w)) -> matmul_residual(x, w, r)
+              {.name = "matmul_residual.decode",
+               .pattern = "y:add(r, h:matmul(x, w))",
+               .when = {decode("h"), target_has_workgroups(), same_shape({"r", "h"}), matrices({"w"})},
+               .fused = "y = matmul_residual(x, w, r) {transpose_b = h.transpose_b}",
+               .why = "decode: the residual added in the projection's epilogue"},
+              // matmul(rmsnorm(x, g), w) -> rmsnorm_matmul(x, g, w)
+              {.name = "rmsnorm_matmul.decode",
+               .pattern = "y:matmul(n:rmsnorm(x, g), w)",
+               .when = {decode("y"), target_has_workgroups(), matrices({"w"})},
+               .fused = "y = rmsnorm_matmul(x, g, w) {eps = n.eps, transpose_b = y.transpose_b}",
+               .why = "decode: the norm recomputed in the projection's prologue (the output norm and lm head)"},
+          }};
+}
+
 // Gated FFNs. The whole-FFN form comes first: it covers the gate+up form and
 // the down projection too, so where it applies (decode, intermediate within
 // workgroup memory) it saves the most. Otherwise the gate+up form still
@@ -115,6 +187,6 @@ FusionTable qkv_table() {
 
 }  // namespace
 
-std::vector<FusionTable> builtin_fusion_tables() { return {ffn_table(), norm_table(), qkv_table()}; }
+std::vector<FusionTable> builtin_fusion_tables() { return {decode_table(), ffn_table(), norm_table(), qkv_table()}; }
 
 }  // namespace kiln::passes

@@ -147,8 +147,8 @@ class Planner {
     const ir::OpDef& def = node.def();
     for (size_t r = 0; r < node.outputs().size(); ++r) {
       const ir::Value* result = node.output(static_cast<int>(r));
-      if (r == 0 && def.aliases_operand >= 0) {
-        share(result, storage_of_.at(node.input(def.aliases_operand)), index);
+      if (const int aliased = def.aliased_operand(static_cast<int>(r)); aliased >= 0) {
+        share(result, storage_of_.at(node.input(aliased)), index);
         continue;
       }
       absl::StatusOr<int64_t> bytes = bytes_of(*result);

@@ -22,7 +22,7 @@ struct MemoryPlannerOptions {
 //  - inputs, outputs and intermediates share one arena: each storage gets an
 //    aligned offset, and storage whose lifetime ended is reused (greedy by
 //    size, best fit);
-//  - views and kv_write results (OpDef::aliases_operand) share their
+//  - views and kv_write results (OpDef::aliases) share their
 //    operand's storage and extend its lifetime; a result may take over a
 //    dying intermediate operand's storage (OpDef::may_write_in_place_over);
 //  - each state value gets its own aligned offset in the state region, never

@@ -38,13 +38,15 @@ struct Buffer {
 // The layout every kernel shares: no descriptor sets, one push-constant
 // block (kernels/vulkan/common.glsl): the step-values address, the
 // dispatch's scratch (0 when its kernel keeps none), then one address per
-// operand.
-constexpr uint32_t kMaxOperands = 12;
+// operand. 13 operands fill the 128 bytes every Vulkan device must allow
+// (maxPushConstantsSize); rmsnorm_qkv_rope with biases has 13.
+constexpr uint32_t kMaxOperands = 13;
 struct PushConstants {
   VkDeviceAddress steps;
   VkDeviceAddress scratch;
   VkDeviceAddress operands[kMaxOperands];
 };
+static_assert(sizeof(PushConstants) <= 128, "the push constants every Vulkan device allows");
 
 }  // namespace kiln::backends::vulkan
 

@@ -5,11 +5,12 @@
 # runs what the arguments name, each writing its log under $OUT:
 #   backends      kiln backends (the devices and their capabilities)
 #   text          greedy text of the shipped model on every backend
-#   conformance   the conformance harness on vulkan and opencl
+#   conformance   the conformance harness and the fusion-equivalence cases on vulkan and opencl
 #   tests         the plugins' own tests and the end-to-end tests
 #   kernels       bench/vulkan_bench and bench/opencl_bench (gemv GB/s against the
 #                 copy, dispatch cost), JSON under $OUT
-#   models        synthetic Llama-3.2-1B / 3.1-8B shapes: kiln bench + the PyTorch peer
+#   models        the synthetic Llama-3.2-1B shape: kiln bench + the PyTorch peer, and a profile
+#   models8b      the synthetic Llama-3.1-8B shape: the same, without torch.compile
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -65,7 +66,9 @@ for step in "$@"; do
       done ;;
     conformance)
       run conformance env KILN_REQUIRE_BACKENDS=vulkan,opencl \
-        "$root/.device/bin/backend_conformance_test" --gtest_filter='*vulkan*:*opencl*' ;;
+        "$root/.device/bin/backend_conformance_test" --gtest_filter='*vulkan*:*opencl*'
+      run fusion env KILN_REQUIRE_BACKENDS=vulkan,opencl \
+        "$root/.device/bin/fusion_equivalence_test" --gtest_filter='*vulkan*:*opencl*' ;;
     e2e)
       run llama_e2e env KILN_REQUIRE_BACKENDS=vulkan,opencl "$root/.device/bin/llama_e2e_test" \
         --gtest_filter='*vulkan*:*opencl*'
@@ -89,6 +92,12 @@ for step in "$@"; do
       run compare python3 bench/peers/compare.py /tmp/llama-3.2-1b --kiln "$kiln" --backends vulkan,opencl \
         --prompt-len 512 --gen 128 --reps 3 --compile --kiln-arg=--cache-dir="$cache" --out "$out/l1b"
       run profile "$kiln" bench /tmp/llama-3.2-1b --backend vulkan --prompt-len 128 --gen 64 --reps 1 \
+        --cache-dir "$cache" --profile ;;
+    models8b)
+      run synth8b "$kiln" synth llama-3.1-8b -o /tmp/llama-3.1-8b --dtype f16
+      run compare8b python3 bench/peers/compare.py /tmp/llama-3.1-8b --kiln "$kiln" --backends vulkan,opencl \
+        --prompt-len 512 --gen 64 --reps 2 --kiln-arg=--cache-dir="$cache" --out "$out/l8b"
+      run profile8b "$kiln" bench /tmp/llama-3.1-8b --backend vulkan --prompt-len 128 --gen 32 --reps 1 \
         --cache-dir "$cache" --profile ;;
     *) echo "unknown step $step" ;;
   esac

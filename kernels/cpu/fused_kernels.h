@@ -17,6 +17,10 @@ absl::Status run_matmul_rmsnorm(const KernelArgs& args);  // fused_norm.cc
 absl::Status run_residual_rmsnorm(const KernelArgs& args);
 absl::Status run_residual_layernorm(const KernelArgs& args);
 absl::Status run_matmul_qkv(const KernelArgs& args);      // fused_matmul_qkv.cc
+absl::Status run_matmul_residual(const KernelArgs& args);  // fused_decode.cc
+absl::Status run_rmsnorm_matmul(const KernelArgs& args);
+absl::Status run_rmsnorm_gate_up(const KernelArgs& args);
+absl::Status run_rmsnorm_qkv_rope(const KernelArgs& args);
 // The "vector" variants: the same kernels over project_vector
 // (fused_projection.h).
 absl::Status run_fused_ffn_vector(const KernelArgs& args);

@@ -13,7 +13,7 @@
 #extension GL_EXT_buffer_reference_uvec2 : require
 #extension GL_EXT_shader_16bit_storage : require
 
-#define KILN_MAX_OPERANDS 12
+#define KILN_MAX_OPERANDS 13  // backends/vulkan/device.h's kMaxOperands
 
 // Dtype codes, as program::DType numbers them.
 #define DT_F32 0

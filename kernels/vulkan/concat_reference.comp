@@ -22,11 +22,12 @@ EXTENT(width7, 29)
 EXTENT(width8, 31)
 EXTENT(width9, 33)
 EXTENT(width10, 35)
+EXTENT(width11, 37)
 
 void main() {
   uint widths[KILN_MAX_OPERANDS - 1] =
       uint[KILN_MAX_OPERANDS - 1](EXT(width0), EXT(width1), EXT(width2), EXT(width3), EXT(width4), EXT(width5),
-                                  EXT(width6), EXT(width7), EXT(width8), EXT(width9), EXT(width10));
+                                  EXT(width6), EXT(width7), EXT(width8), EXT(width9), EXT(width10), EXT(width11));
   uint total = 0u;
   for (int k = 0; k < num_inputs; ++k) total += widths[k];
   uint inner_extent = EXT(inner);

@@ -55,11 +55,24 @@ uint64_t per_input_row(const GridContext& c) {
 // One workgroup in all (the sampling op).
 uint64_t one_workgroup(const GridContext&) { return 1; }
 
-// gemv: KILN_VULKAN_GEMV_COLUMNS columns per workgroup, or per subgroup.
+// gemv: KILN_VULKAN_GEMV_COLUMNS columns per workgroup (with or without
+// subgroups: they differ in how a workgroup reduces).
 uint64_t gemv_columns(const GridContext& c) { return ceil_div(product_columns(c), KILN_VULKAN_GEMV_COLUMNS); }
-uint64_t gemv_subgroup_columns(const GridContext& c) {
-  return ceil_div(product_columns(c), uint64_t{KILN_VULKAN_GEMV_COLUMNS} * (c.wg_size / c.subgroup_size));
+
+// rmsnorm_qkv_rope's gemv computes rope pairs, not lone columns
+// (matmul.glsl's pair_column): every head of q, k and v is cut into
+// rotary_dim / 2 rotated pairs and the passed-through rest two by two.
+uint64_t rope_pairs(const GridContext& c) {
+  const auto constant = [&](std::string_view name) -> int64_t {
+    const program::Constant* value = c.dispatch.find_constant(name);
+    return value == nullptr ? 0 : value->integer;
+  };
+  const int64_t head_dim = constant("head_dim"), rotary = constant("rotary_dim");
+  if (head_dim <= 0) return 0;
+  const int64_t heads = (constant("nq") + constant("nk") + constant("nv")) / head_dim;
+  return static_cast<uint64_t>(heads * (rotary / 2 + (head_dim - rotary + 1) / 2));
 }
+uint64_t gemv_pairs(const GridContext& c) { return rope_pairs(c); }
 
 // attention split: one workgroup per (row of q, kv head, block of
 // KILN_VULKAN_ATTENTION_KEYS cache rows); blocks past this step's KV
@@ -125,23 +138,31 @@ std::span<const KernelRow> kernel_table() {
       {"concat", "reference", {s::concat_reference, per_output_element}},
       {"embedding", "reference", {s::embedding_reference, per_output_element}},
       {"fused_gate_up", "gemv", {s::fused_gate_up_gemv, gemv_columns}},
-      {"fused_gate_up", "gemv_subgroup", {s::fused_gate_up_gemv_subgroup, gemv_subgroup_columns, true}},
+      {"fused_gate_up", "gemv_subgroup", {s::fused_gate_up_gemv_subgroup, gemv_columns, true}},
       {"fused_gate_up", "tiled", {s::fused_gate_up_tiled, tiles}},
       {"gelu", "reference", {s::gelu_reference, per_output_element}},
       {"kv_write", "reference", {s::kv_write_reference, per_input1_element}},
       {"layernorm", "reference", {s::layernorm_reference, per_input_row}},
       {"matmul", "coopmat", {s::matmul_coopmat, coopmat_tiles, true, nullptr, true}},
       {"matmul", "gemv", {s::matmul_gemv, gemv_columns}},
-      {"matmul", "gemv_subgroup", {s::matmul_gemv_subgroup, gemv_subgroup_columns, true}},
+      {"matmul", "gemv_subgroup", {s::matmul_gemv_subgroup, gemv_columns, true}},
       {"matmul", "tiled", {s::matmul_tiled, tiles}},
       {"matmul_qkv", "gemv", {s::matmul_qkv_gemv, gemv_columns}},
-      {"matmul_qkv", "gemv_subgroup", {s::matmul_qkv_gemv_subgroup, gemv_subgroup_columns, true}},
+      {"matmul_qkv", "gemv_subgroup", {s::matmul_qkv_gemv_subgroup, gemv_columns, true}},
       {"matmul_qkv", "tiled", {s::matmul_qkv_tiled, tiles}},
+      {"matmul_residual", "gemv", {s::matmul_residual_gemv, gemv_columns}},
+      {"matmul_residual", "gemv_subgroup", {s::matmul_residual_gemv_subgroup, gemv_columns, true}},
       {"mul", "reference", {s::mul_reference, per_output_element}},
       {"relu", "reference", {s::relu_reference, per_output_element}},
       {"residual_layernorm", "reference", {s::residual_layernorm_reference, per_input_row}},
       {"residual_rmsnorm", "reference", {s::residual_rmsnorm_reference, per_input_row}},
       {"rmsnorm", "reference", {s::rmsnorm_reference, per_input_row}},
+      {"rmsnorm_gate_up", "gemv", {s::rmsnorm_gate_up_gemv, gemv_columns}},
+      {"rmsnorm_gate_up", "gemv_subgroup", {s::rmsnorm_gate_up_gemv_subgroup, gemv_columns, true}},
+      {"rmsnorm_matmul", "gemv", {s::rmsnorm_matmul_gemv, gemv_columns}},
+      {"rmsnorm_matmul", "gemv_subgroup", {s::rmsnorm_matmul_gemv_subgroup, gemv_columns, true}},
+      {"rmsnorm_qkv_rope", "gemv", {s::rmsnorm_qkv_rope_gemv, gemv_pairs}},
+      {"rmsnorm_qkv_rope", "gemv_subgroup", {s::rmsnorm_qkv_rope_gemv_subgroup, gemv_pairs, true}},
       {"rope", "reference", {s::rope_reference, per_output_element}},
       {"scale", "reference", {s::scale_reference, per_output_element}},
       {"silu", "reference", {s::silu_reference, per_output_element}},

@@ -1,12 +1,11 @@
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
+#include "rope.glsl"
 // rope(x[T, H, Dh]) at positions P + t: one invocation per rotated pair or
 // passed-through feature of each (t, h), so it may run in place. Pairs are
-// (2i, 2i + 1) when interleaved, else (i, i + rotary_dim / 2). Frequencies
-// theta^(-2i / rotary_dim), reshaped as Llama 3 does when
-// scaling_original_context > 0. f32 angles (the cpu reference uses f64):
-// the angle's error grows with the position, about 1e-3 rad at 8k.
+// (2i, 2i + 1) when interleaved, else (i, i + rotary_dim / 2); frequencies
+// as rope.glsl gives them.
 DTYPE(in0_dtype, 10)
 DTYPE(out0_dtype, 11)
 EXTENT(in0_d0, 12)
@@ -19,17 +18,6 @@ layout(constant_id = 19) const float scaling_factor = 1.0;
 layout(constant_id = 20) const float scaling_low_freq_factor = 1.0;
 layout(constant_id = 21) const float scaling_high_freq_factor = 4.0;
 layout(constant_id = 22) const int scaling_original_context = 0;
-
-float inverse_frequency(uint i) {
-  float inv_freq = exp2(-float(2u * i) / float(rotary_dim) * log2(theta));
-  if (scaling_original_context <= 0) return inv_freq;
-  float context = float(scaling_original_context);
-  float wavelen = 6.283185307179586 / inv_freq;
-  if (wavelen > context / scaling_low_freq_factor) return inv_freq / scaling_factor;
-  if (wavelen < context / scaling_high_freq_factor) return inv_freq;
-  float smooth_ = (context / wavelen - scaling_low_freq_factor) / (scaling_high_freq_factor - scaling_low_freq_factor);
-  return (1.0 - smooth_) * inv_freq / scaling_factor + smooth_ * inv_freq;
-}
 
 void main() {
   uint half_ = uint(rotary_dim) / 2u;
@@ -48,7 +36,8 @@ void main() {
   }
   uint first = base + (interleaved ? 2u * j : j);
   uint second = base + (interleaved ? 2u * j + 1u : j + half_);
-  float angle = float(past() + t) * inverse_frequency(j);
+  float angle = float(past() + t) * rope_inverse_frequency(j, theta, rotary_dim, scaling_factor, scaling_low_freq_factor,
+                                                          scaling_high_freq_factor, scaling_original_context);
   float c = cos(angle), s = sin(angle);
   float x1 = load(IN(0), in0_dtype, first), x2 = load(IN(0), in0_dtype, second);
   store(OUT(0), out0_dtype, first, x1 * c - x2 * s);

@@ -12,9 +12,10 @@ using passes::target_has_subgroups;
 using passes::VariantRule;
 
 // The schedules of a matrix product, most specific first: one row
-// (decode) reduces each output column across a subgroup where the device
-// has subgroup arithmetic of one fixed size, else across a workgroup; more
-// rows use 16 x 16 shared-memory tiles. The cooperative-matrix kernel
+// (decode) splits each output column's dot product across a workgroup,
+// reduced through subgroupAdd where the device has subgroup arithmetic of
+// one fixed size, else through a shared-memory tree; more rows use 16 x 16
+// shared-memory tiles. The cooperative-matrix kernel
 // (coopmat) is not chosen here: it multiplies the activations in f16 too,
 // which moves a small model's logits by ~1e-3, so it is opt-in
 // (--force-variant matmul=coopmat) until a variant keeps f32 activations.
@@ -25,9 +26,9 @@ void add_products(std::vector<VariantRule>& rules, const std::string& op) {
   const std::string pattern = "y:" + op;
   rules.push_back({.name = "vulkan." + op + ".gemv_subgroup", .pattern = pattern,
                    .when = {decode("y"), target_has_subgroups()}, .variant = "gemv_subgroup",
-                   .why = "one row: a subgroup per output column, reduced with subgroupAdd"});
+                   .why = "one row: a workgroup per 2 output columns, reduced with subgroupAdd"});
   rules.push_back({.name = "vulkan." + op + ".gemv", .pattern = pattern, .when = {decode("y")}, .variant = "gemv",
-                   .why = "one row without subgroups: a workgroup per output column"});
+                   .why = "one row without subgroups: a workgroup per 2 output columns, a shared-memory tree"});
   rules.push_back({.name = "vulkan." + op + ".tiled", .pattern = pattern, .when = {}, .variant = "tiled",
                    .why = "many rows: 16 x 16 output tiles staged through shared memory"});
 }
@@ -36,11 +37,25 @@ void add_products(std::vector<VariantRule>& rules, const std::string& op) {
 // is slower than slices merged by the last workgroup.
 constexpr int64_t kTopKSplitCols = 4096;
 
+// The decode fusions' products (passes/fusion_rules.cc, table "decode"):
+// the matrix-vector schedule only. It loops over rows, so it is right for
+// any row count; the rules create these ops for one row only.
+void add_row_products(std::vector<VariantRule>& rules, const std::string& op) {
+  const std::string pattern = "y:" + op;
+  rules.push_back({.name = "vulkan." + op + ".gemv_subgroup", .pattern = pattern, .when = {target_has_subgroups()},
+                   .variant = "gemv_subgroup", .why = "a workgroup per 2 output columns (a rope pair), reduced with subgroupAdd"});
+  rules.push_back({.name = "vulkan." + op + ".gemv", .pattern = pattern, .when = {}, .variant = "gemv",
+                   .why = "without subgroups: a workgroup per 2 output columns (a rope pair)"});
+}
+
 }  // namespace
 
 passes::VariantTable variant_table() {
   passes::VariantTable table{"vulkan", {}};
   for (const std::string op : {"matmul", "fused_gate_up", "matmul_qkv"}) add_products(table.rules, op);
+  for (const std::string op : {"matmul_residual", "rmsnorm_matmul", "rmsnorm_gate_up", "rmsnorm_qkv_rope"}) {
+    add_row_products(table.rules, op);
+  }
   // Every other op with a kernel has one, listed by name: a fusion fires
   // only where its fused op is listed (passes::has_kernel). fused_ffn and
   // matmul_rmsnorm are not: both need a whole matrix (or a whole output

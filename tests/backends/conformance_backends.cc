@@ -32,6 +32,10 @@ const std::map<std::string, std::vector<Variant>> kOpenclVariants = {
     {"fused_gate_up", {{"gemv"}, {"gemv_subgroup", "subgroups"}, {"tiled"}}},
     {"matmul_qkv", {{"gemv"}, {"gemv_subgroup", "subgroups"}, {"tiled"}}},
     {"top_k", {{"workgroup"}, {"split"}}},
+    {"matmul_residual", {{"gemv"}, {"gemv_subgroup", "subgroups"}}},
+    {"rmsnorm_matmul", {{"gemv"}, {"gemv_subgroup", "subgroups"}}},
+    {"rmsnorm_gate_up", {{"gemv"}, {"gemv_subgroup", "subgroups"}}},
+    {"rmsnorm_qkv_rope", {{"gemv"}, {"gemv_subgroup", "subgroups"}}},
 };
 
 const std::vector<Unsupported> kOpenclUnsupported = {
@@ -39,6 +43,10 @@ const std::vector<Unsupported> kOpenclUnsupported = {
     // product before their epilogue; the fusion rules leave them unfused.
     {"fused_ffn", "no fused_ffn kernel: a decode kernel must not give a whole matrix to one work-group"},
     {"matmul_rmsnorm", "no matmul_rmsnorm kernel: a decode kernel must not give a whole matrix to one work-group"},
+    {"matmul_residual", "no kernel yet for the decode fusions (kernels/opencl/kernel_table.cc)"},
+    {"rmsnorm_matmul", "no kernel yet for the decode fusions (kernels/opencl/kernel_table.cc)"},
+    {"rmsnorm_gate_up", "no kernel yet for the decode fusions (kernels/opencl/kernel_table.cc)"},
+    {"rmsnorm_qkv_rope", "no kernel yet for the decode fusions (kernels/opencl/kernel_table.cc)"},
 };
 
 }  // namespace

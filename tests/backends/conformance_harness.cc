@@ -392,11 +392,16 @@ namespace {
 absl::Status check_case(const Backend& backend, const OpCase& op_case, const std::string& variant) {
   std::map<std::string, std::string> force;
   if (!variant.empty()) force[op_case.op] = variant;
-  const bool fusion = !op_case.fused_kernels.empty();
+  const bool fusion = op_case.is_fusion();
   const char* pipeline = fusion ? kFusedPipeline : kConformancePipeline;
   absl::StatusOr<BackendRun> run = run_on_backend(backend, op_case, pipeline, force);
   if (!run.ok()) return run.status();
-  for (const std::string& kernel : op_case.fused_kernels) {
+  std::vector<std::string> expected = op_case.fused_kernels;
+  const bool gpu = backend.capabilities().shared_memory_bytes > 0;
+  for (const std::string& kernel : gpu ? op_case.gpu_fused_kernels : op_case.cpu_fused_kernels) {
+    expected.push_back(kernel);
+  }
+  for (const std::string& kernel : expected) {
     const auto dispatches = [&kernel](const program::Dispatch& d) { return d.kernel == kernel; };
     if (passes::has_kernel(backend.capabilities(), kernel) && absl::c_none_of(run->program.dispatches, dispatches)) {
       return absl::InternalError(absl::StrCat("the fused Program has no ", kernel, " dispatch"));

@@ -64,11 +64,19 @@ struct OpCase {
   int64_t special_every = 0;
   int32_t id_min = 0;        // i32 values are drawn from [id_min, id_limit)
   int32_t id_limit = 0;
-  // A fusion case (fused_kernels not empty) is compiled with kFusedPipeline
-  // on the backend and compared with the unfused graph on the cpu plugin;
-  // the fused Program must dispatch each of these kernels that the
-  // backend's variant table has.
+  // A fusion case (a fused_kernels list not empty) is compiled with
+  // kFusedPipeline on the backend and compared with the unfused graph on the
+  // cpu plugin; the fused Program must dispatch each kernel of the list for
+  // its target that the backend's variant table has: fused_kernels on every
+  // target, gpu_fused_kernels where the target runs workgroups (the decode
+  // table's rules), cpu_fused_kernels where it does not.
   std::vector<std::string> fused_kernels = {};
+  std::vector<std::string> gpu_fused_kernels = {};
+  std::vector<std::string> cpu_fused_kernels = {};
+
+  bool is_fusion() const {
+    return !fused_kernels.empty() || !gpu_fused_kernels.empty() || !cpu_fused_kernels.empty();
+  }
 };
 
 // Results by name: "<step>:<output>" for each graph output of each step,

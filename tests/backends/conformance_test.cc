@@ -71,6 +71,8 @@ constexpr Tolerance kAttention{2e-5, 1e-5};
 // kernel everywhere.
 const std::vector<std::string> kOneRowVariants = {"gemv", "gemv_subgroup", "tiled"};
 const std::vector<std::string> kManyRowVariants = {"tiled"};
+// The decode fusions' products have the matrix-vector schedules only.
+const std::vector<std::string> kRowProductVariants = {"gemv", "gemv_subgroup"};
 // Cooperative matrices multiply f16 activations too (the variant is opt-in,
 // --force-variant matmul=coopmat): their own cases, with f16's tolerance.
 const std::vector<std::string> kCooperativeMatrix = {"coopmat"};
@@ -601,6 +603,81 @@ weight %wk : f16[45, 77]
 weight %wv : f16[45, 77]
 %q, %k, %v = matmul_qkv(%x, %wq, %wk, %wv) {transpose_b = true}
 output %q, %k, %v)", .steps = {{{"T", 33}}}, .tolerance = products(77), .force = kManyRowVariants},
+      // The GPU decode forms (passes/fusion_rules.cc, table "decode").
+      // Contractions of K % 8 == 0 take the gemv's 16-byte loads, others its
+      // scalar loads; the norm's scale multiplies each product, so products
+      // are bounded by K * max|x| / rms, about 1.7 K here.
+      {.name = "matmul_residual_decode_f16_weights", .op = "matmul_residual", .graph = R"(symbol T <= 1
+input %x : f32[T, 296]
+input %r : f32[T, 261]
+weight %w : f16[261, 296]
+%y = matmul_residual(%x, %w, %r) {transpose_b = true}
+output %y)", .steps = {{{"T", 1}}, {{"T", 1}}}, .tolerance = products(296), .force = kRowProductVariants},
+      {.name = "matmul_residual_rows_k_major", .op = "matmul_residual", .graph = R"(symbol T <= 5
+input %x : f32[T, 77]
+input %r : f32[T, 45]
+weight %w : f32[77, 45]
+%y = matmul_residual(%x, %w, %r)
+output %y)", .steps = {{{"T", 3}}}, .tolerance = products(77), .force = kRowProductVariants},
+      {.name = "rmsnorm_matmul_decode_f16_weights", .op = "rmsnorm_matmul", .graph = R"(symbol T <= 1
+input %x : f32[T, 296]
+weight %g : f32[296]
+weight %w : f16[517, 296]
+%y = rmsnorm_matmul(%x, %g, %w) {transpose_b = true, eps = 1e-06}
+output %y)", .steps = {{{"T", 1}}}, .tolerance = products(2 * 296), .force = kRowProductVariants},
+      {.name = "rmsnorm_matmul_odd_k_f16_gain", .op = "rmsnorm_matmul", .graph = R"(symbol T <= 2
+input %x : f32[T, 77]
+weight %g : f16[77]
+weight %w : f32[45, 77]
+%y = rmsnorm_matmul(%x, %g, %w) {transpose_b = true}
+output %y)", .steps = {{{"T", 2}}}, .tolerance = products(2 * 77), .force = kRowProductVariants},
+      {.name = "rmsnorm_gate_up_decode_silu", .op = "rmsnorm_gate_up", .graph = R"(symbol T <= 1
+input %x : f32[T, 296]
+weight %g : f32[296]
+weight %wg : f16[261, 296]
+weight %wu : f16[261, 296]
+%y = rmsnorm_gate_up(%x, %g, %wg, %wu) {act = "silu", transpose_b = true}
+output %y)", .steps = {{{"T", 1}}}, .tolerance = chain(2 * 296, 0), .force = kRowProductVariants},
+      {.name = "rmsnorm_gate_up_gelu_k_major", .op = "rmsnorm_gate_up", .graph = R"(symbol T <= 1
+input %x : f32[T, 77]
+weight %g : f32[77]
+weight %wg : f32[77, 45]
+weight %wu : f32[77, 45]
+%y = rmsnorm_gate_up(%x, %g, %wg, %wu) {act = "gelu", approximate = "tanh", eps = 1e-06}
+output %y)", .steps = {{{"T", 1}}}, .tolerance = chain(2 * 77, 0), .force = kRowProductVariants},
+      // Partial rotation (8 of 12 features), half-split pairs; the caches
+      // are compared after every step.
+      {.name = "rmsnorm_qkv_rope_decode", .op = "rmsnorm_qkv_rope", .graph = R"(symbol P <= 8
+symbol T <= 1
+input %x : f32[T, 72]
+weight %g : f32[72]
+weight %wq : f16[72, 72]
+weight %wk : f16[24, 72]
+weight %wv : f16[24, 72]
+state %kc : f32[9, 2, 12]
+state %vc : f32[9, 2, 12]
+%q, %kc2, %vc2 = rmsnorm_qkv_rope(%x, %g, %wq, %wk, %wv, %kc, %vc) {transpose_b = true, rotary_dim = 8, theta = 500.0}
+output %q)", .steps = {{{"P", 0}, {"T", 1}}, {{"P", 1}, {"T", 1}}, {{"P", 7}, {"T", 1}}},
+       .tolerance = products(2 * 72), .force = kRowProductVariants},
+      // Qwen's form: biases; interleaved pairs with Llama 3 scaling; an odd
+      // head_dim (the last feature passes through alone); f16 caches; K-major
+      // weights of odd K (the scalar loads).
+      {.name = "rmsnorm_qkv_rope_biases_interleaved_llama3_f16_cache", .op = "rmsnorm_qkv_rope",
+       .graph = R"(symbol P <= 40
+symbol T <= 1
+input %x : f32[T, 77]
+weight %g : f32[77]
+weight %wq : f32[77, 39]
+weight %wk : f32[77, 13]
+weight %wv : f32[77, 13]
+weight %bq : f32[39]
+weight %bk : f32[13]
+weight %bv : f32[13]
+state %kc : f16[41, 1, 13]
+state %vc : f16[41, 1, 13]
+%q, %kc2, %vc2 = rmsnorm_qkv_rope(%x, %g, %wq, %wk, %wv, %kc, %vc, %bq, %bk, %bv) {rotary_dim = 12, interleaved = true, scaling_factor = 8.0, scaling_original_context = 16}
+output %q)", .steps = {{{"P", 0}, {"T", 1}}, {{"P", 39}, {"T", 1}}, {{"P", 40}, {"T", 1}}},
+       .tolerance = {2 * 77 * 2.4e-7, 1e-3}, .force = kRowProductVariants},
   };
 }
 

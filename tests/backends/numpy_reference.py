@@ -260,12 +260,37 @@ def matmul_qkv(x, wq, wk, wv, bq=None, bk=None, bv=None, transpose_b=False, dtyp
     return tuple(matmul(x, w, b, transpose_b) for w, b in ((wq, bq), (wk, bk), (wv, bv)))
 
 
+def matmul_residual(x, w, residual, transpose_b=False, dtypes=None):
+    return add(residual, as_dtype(matmul(x, w, transpose_b=transpose_b), dtypes[0]))
+
+
+def rmsnorm_matmul(x, g, w, eps=1e-5, transpose_b=False, dtypes=None):
+    return matmul(as_dtype(rmsnorm(x, g, eps), dtypes[0]), w, transpose_b=transpose_b)
+
+
+def rmsnorm_gate_up(x, g, w_gate, w_up, eps=1e-5, act="silu", approximate="none", transpose_b=False, dtypes=None):
+    n = as_dtype(rmsnorm(x, g, eps), dtypes[0])
+    return gated(n, w_gate, w_up, act, approximate, transpose_b, dtypes[0])
+
+
+def rmsnorm_qkv_rope(x, g, wq, wk, wv, k_cache, v_cache, bq=None, bk=None, bv=None, eps=1e-5, transpose_b=False,
+                     step=None, dtypes=None, **rope_attrs):
+    n = as_dtype(rmsnorm(x, g, eps), dtypes[0])
+    q, k, v = (as_dtype(matmul(n, w, b, transpose_b), dtypes[0]) for w, b in ((wq, bq), (wk, bk), (wv, bv)))
+    tokens, head_dim = x.shape[0], k_cache.shape[2]
+    q_rope = rope(q.reshape(tokens, -1, head_dim), step, **rope_attrs)
+    k_rope = as_dtype(rope(k.reshape(tokens, -1, head_dim), step, **rope_attrs), dtypes[0])
+    kv_write(k_cache, k_rope, step)
+    kv_write(v_cache, v.reshape(tokens, -1, head_dim), step)
+    return q_rope, k_cache, v_cache
+
+
 def as_dtype(x, dtype):
     return f64(np.asarray(x).astype(DTYPES[dtype]))
 
 
 # Ops whose attributes include the step's symbol values.
-STEP_OPS = {"rope", "attention", "kv_write", "reshape"}
+STEP_OPS = {"rope", "attention", "kv_write", "reshape", "rmsnorm_qkv_rope"}
 OPS = {
     "add": add, "mul": mul, "scale": scale, "silu": silu, "gelu": gelu, "relu": relu,
     "cast": cast, "rmsnorm": rmsnorm, "layernorm": layernorm, "softmax": softmax,
@@ -274,10 +299,15 @@ OPS = {
     "concat": concat, "slice": slice_, "top_k": top_k,
     "fused_ffn": fused_ffn, "fused_gate_up": fused_gate_up, "matmul_rmsnorm": matmul_rmsnorm,
     "residual_rmsnorm": residual_rmsnorm, "residual_layernorm": residual_layernorm, "matmul_qkv": matmul_qkv,
+    "matmul_residual": matmul_residual, "rmsnorm_matmul": rmsnorm_matmul, "rmsnorm_gate_up": rmsnorm_gate_up,
+    "rmsnorm_qkv_rope": rmsnorm_qkv_rope,
 }
 # Fused ops: told their results' dtypes, to round where the unfused graph does.
 FUSED_OPS = {"fused_ffn", "fused_gate_up", "matmul_rmsnorm", "residual_rmsnorm", "residual_layernorm",
-             "matmul_qkv"}
+             "matmul_qkv", "matmul_residual", "rmsnorm_matmul", "rmsnorm_gate_up", "rmsnorm_qkv_rope"}
+# The results that are an operand's own storage (OpDef::aliases): a cache
+# array updated in place, so the state sees the rows written.
+ALIASED_RESULTS = {"kv_write": {0}, "rmsnorm_qkv_rope": {1, 2}}
 
 
 def load(case_dir, name):
@@ -293,10 +323,8 @@ def run_node(node, values, step):
     results = OPS[node["op"]](*[values[name] for name in node["inputs"]], **attrs)
     if len(node["outputs"]) == 1:
         results = (results,)
-    for out, result in zip(node["outputs"], results):
-        # kv_write's result is the cache array itself, updated in place, so
-        # the state sees the rows it wrote.
-        same_storage = node["op"] == "kv_write"
+    for index, (out, result) in enumerate(zip(node["outputs"], results)):
+        same_storage = index in ALIASED_RESULTS.get(node["op"], ())
         values[out["name"]] = result if same_storage else np.asarray(result).astype(DTYPES[out["dtype"]])
 
 

@@ -156,7 +156,21 @@ output %q, %k, %v
       // earlier ones wrote.
       {.name = "fusion_llama_block_decode", .graph = fuse_case("llama_block_decode.kir"),
        .steps = {{{"T", 1}, {"P", 0}}, {{"T", 1}, {"P", 1}}, {{"T", 1}, {"P", 2}}, {{"T", 1}, {"P", 3}}},
-       .tolerance = kBlock, .fused_kernels = {"residual_rmsnorm", "matmul_qkv", "matmul_rmsnorm", "fused_ffn"}},
+       .tolerance = kBlock, .gpu_fused_kernels = {"rmsnorm_qkv_rope", "matmul_residual", "rmsnorm_gate_up"},
+       .cpu_fused_kernels = {"residual_rmsnorm", "matmul_qkv", "matmul_rmsnorm", "fused_ffn"}},
+      // The decode table's whole layer (biases, f16 weights), then the
+      // output norm and a head in one product.
+      {.name = "fusion_decode_layer_qwen_style", .graph = fuse_case("decode_layer_in_five_gpu_dispatches.kir"),
+       .steps = {{{"T", 1}, {"P", 0}}, {{"T", 1}, {"P", 1}}, {{"T", 1}, {"P", 37}}}, .tolerance = kBlock,
+       .gpu_fused_kernels = {"rmsnorm_qkv_rope", "matmul_residual", "rmsnorm_gate_up"}},
+      {.name = "fusion_rmsnorm_matmul_head", .graph = R"(symbol T <= 1
+input %x : f32[T, 72]
+weight %g : f32[72]
+weight %w : f16[301, 72]
+%n = rmsnorm(%x, %g) {eps = 1e-06}
+%y = matmul(%n, %w) {transpose_b = true}
+output %y
+)", .steps = kDecodeSteps, .tolerance = kF32, .gpu_fused_kernels = {"rmsnorm_matmul"}},
       {.name = "fusion_llama_block_prefill", .graph = fuse_case("llama_block_prefill.kir"),
        .steps = {{{"T", 7}, {"P", 0}}, {{"T", 5}, {"P", 7}}}, .tolerance = kBlock,
        .fused_kernels = {"residual_rmsnorm", "matmul_qkv", "fused_gate_up"}},

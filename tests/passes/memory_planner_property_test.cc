@@ -167,9 +167,10 @@ class Oracle {
     for (const auto& node : graph_.nodes()) {
       const ir::OpDef& def = node->def();
       const ir::Value* result = node->output();
-      if (def.aliases_operand >= 0 && info_.contains(node->input(def.aliases_operand))) {
-        parent_[find(info_[result].group)] = find(info_[node->input(def.aliases_operand)].group);
-        EXPECT_EQ(ref(result).offset, ref(node->input(def.aliases_operand)).offset) << result->name();
+      const int aliased = def.aliased_operand(0);
+      if (aliased >= 0 && info_.contains(node->input(aliased))) {
+        parent_[find(info_[result].group)] = find(info_[node->input(aliased)].group);
+        EXPECT_EQ(ref(result).offset, ref(node->input(aliased)).offset) << result->name();
       } else if (def.may_write_in_place_over >= 0 &&
                  ref(result).offset == ref(node->input(def.may_write_in_place_over)).offset) {
         check_in_place(*node, *node->input(def.may_write_in_place_over));
