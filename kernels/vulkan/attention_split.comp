@@ -1,12 +1,19 @@
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
+#extension GL_EXT_control_flow_attributes : require
 // attention(q[T, Hq, Dh], k[S, Hkv, Dh], v[S, Hkv, Dh]) -> [T, Hq, Dh] as
 // attention_reference.comp computes it, with the KV rows split across
 // workgroups (flash-decoding), for decode: one workgroup per (t, kv head,
 // block of KILN_VULKAN_ATTENTION_KEYS rows), so a 4096-row context over 8
 // kv heads gives 512 workgroups where the reference gives Hq. The query
 // heads of one kv head (Hq / Hkv of them) share each K and V read.
+//
+// Decode is latency, not bandwidth: a block's K rows are scored by all of
+// the workgroup at once (kLanesPerKey invocations a key), the max and sum
+// are halving trees over the keys, and the V loop and the combine keep
+// kVUnroll loads in flight, never waiting on one row before asking for the
+// next.
 //
 // Each workgroup writes its block's partial softmax (max m, sum l and the
 // unnormalised output, per query head) to its dispatch's scratch and counts
@@ -32,8 +39,17 @@ layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer Scr
 layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer Counter { uint n; };
 
 const uint kKeys = uint(KILN_VULKAN_ATTENTION_KEYS);
-shared float q_rows[in0_d1 / in1_d1 * in0_d2];            // the group's query rows, scaled
-shared float probs[in0_d1 / in1_d1 * KILN_VULKAN_ATTENTION_KEYS];  // [head][key]
+// Scores: kLanesPerKey invocations share a key, each summing every
+// kLanesPerKey-th feature, so a block's keys are read all at once.
+const uint kLanesPerKey = uint(wg_size) / kKeys;
+// V: each invocation's loads of this many keys are in flight together (a
+// loop that waits on each V row before the next would pay the memory's
+// latency once per key).
+const uint kVUnroll = 16u;
+shared float q_rows[in0_d1 / in1_d1 * in0_d2];                        // the group's query rows, scaled
+shared float probs[in0_d1 / in1_d1 * KILN_VULKAN_ATTENTION_KEYS];     // [head][key]
+shared float reduction[in0_d1 / in1_d1 * KILN_VULKAN_ATTENTION_KEYS];  // [head][key] for max and sum
+shared float score_parts[in0_d1 / in1_d1 * wg_size];                   // [head][lane]
 shared float block_max[in0_d1 / in1_d1];
 shared float block_sum[in0_d1 / in1_d1];
 shared bool is_last;
@@ -45,16 +61,41 @@ uint record_floats() { return 4u + blocks() * group_size() * uint(in0_d2 + 2); }
 // Scores of the block's keys against each query head of the group, into
 // probs[head * kKeys + key]; -inf past |count|.
 void score_block(uint kv_base, uint count, uint lane) {
-  uint dim = uint(in0_d2), kv_stride = uint(in1_d1) * dim;
-  for (uint p = lane; p < group_size() * kKeys; p += uint(wg_size)) {
-    uint j = p % kKeys, head = p / kKeys;
+  uint dim = uint(in0_d2), kv_stride = uint(in1_d1) * dim, group = group_size(), wg = uint(wg_size);
+  uint key = lane / kLanesPerKey, part = lane % kLanesPerKey;
+  if (key < count) {
+    uint base = kv_base + key * kv_stride;
+    for (uint head = 0u; head < group; ++head) {
+      float partial = 0.0;
+      for (uint d = part; d < dim; d += kLanesPerKey) partial += q_rows[head * dim + d] * load(IN(1), in1_dtype, base + d);
+      score_parts[head * wg + lane] = partial;
+    }
+  }
+  barrier();
+  for (uint p = lane; p < group * kKeys; p += wg) {
+    uint head = p / kKeys, j = p % kKeys;
     float score = -1.0 / 0.0;
     if (j < count) {
       score = 0.0;
-      uint base = kv_base + j * kv_stride;
-      for (uint d = 0u; d < dim; ++d) score += q_rows[head * dim + d] * load(IN(1), in1_dtype, base + d);
+      for (uint l = 0u; l < kLanesPerKey; ++l) score += score_parts[head * wg + j * kLanesPerKey + l];
     }
     probs[p] = score;
+  }
+}
+
+// Each head's reduction (max when `maximum`, else sum) of reduction[head *
+// kKeys + ...], halving the span with a barrier a step.
+void reduce_heads(uint lane, bool maximum) {
+  uint group = group_size(), wg = uint(wg_size);
+  for (uint span = kKeys / 2u; span > 0u; span /= 2u) {
+    for (uint p = lane; p < group * kKeys; p += wg) {
+      uint j = p % kKeys;
+      if (j < span) {
+        float a = reduction[p], b = reduction[p + span];
+        reduction[p] = maximum ? max(a, b) : a + b;
+      }
+    }
+    barrier();
   }
 }
 
@@ -76,28 +117,32 @@ void main() {
   barrier();
   score_block(kv_base, count, lane);
   barrier();
-  if (lane < group) {
-    float m = -1.0 / 0.0;
-    for (uint j = 0u; j < count; ++j) m = max(m, probs[lane * kKeys + j]);
-    block_max[lane] = m;
-  }
+  for (uint p = lane; p < group * kKeys; p += wg) reduction[p] = probs[p];
+  barrier();
+  reduce_heads(lane, true);
+  if (lane < group) block_max[lane] = reduction[lane * kKeys];
   barrier();
   for (uint p = lane; p < group * kKeys; p += wg) {
-    probs[p] = p % kKeys < count ? exp(probs[p] - block_max[p / kKeys]) : 0.0;
+    float e = p % kKeys < count ? exp(probs[p] - block_max[p / kKeys]) : 0.0;
+    probs[p] = e;
+    reduction[p] = e;
   }
   barrier();
-  if (lane < group) {
-    float l = 0.0;
-    for (uint j = 0u; j < count; ++j) l += probs[lane * kKeys + j];
-    block_sum[lane] = l;
-  }
+  reduce_heads(lane, false);
+  if (lane < group) block_sum[lane] = reduction[lane * kKeys];
   barrier();
   Scratch scratch = Scratch(pc.scratch);
   uint record = (t * kv_heads + kv_head) * record_floats();
   for (uint i = lane; i < group * dim; i += wg) {
     uint head = i / dim, d = i % dim;
     float acc = 0.0;
-    for (uint j = 0u; j < count; ++j) acc += probs[head * kKeys + j] * load(IN(2), in2_dtype, kv_base + j * kv_stride + d);
+    for (uint j0 = 0u; j0 < count; j0 += kVUnroll) {
+      float v[kVUnroll];
+      [[unroll]] for (uint u = 0u; u < kVUnroll; ++u) {
+        v[u] = j0 + u < count ? load(IN(2), in2_dtype, kv_base + (j0 + u) * kv_stride + d) : 0.0;
+      }
+      [[unroll]] for (uint u = 0u; u < kVUnroll; ++u) acc += probs[head * kKeys + min(j0 + u, kKeys - 1u)] * v[u];
+    }
     uint partial = record + 4u + (block * group + head) * (dim + 2u);
     scratch.v[partial + 2u + d] = acc;
     if (d == 0u) {
@@ -114,16 +159,31 @@ void main() {
   barrier();
   if (!is_last) return;  // uniform: read from shared memory
   memoryBarrierBuffer();
+  // The blocks' partials are read kVUnroll at a time, their loads in
+  // flight together.
   for (uint i = lane; i < group * dim; i += wg) {
     uint head = i / dim, d = i % dim;
     float m = -1.0 / 0.0;
-    for (uint b = 0u; b < live_blocks; ++b) m = max(m, scratch.v[record + 4u + (b * group + head) * (dim + 2u)]);
+    for (uint b0 = 0u; b0 < live_blocks; b0 += kVUnroll) {
+      [[unroll]] for (uint u = 0u; u < kVUnroll; ++u) {
+        uint b = min(b0 + u, live_blocks - 1u);
+        m = max(m, scratch.v[record + 4u + (b * group + head) * (dim + 2u)]);
+      }
+    }
     float numerator = 0.0, denominator = 0.0;
-    for (uint b = 0u; b < live_blocks; ++b) {
-      uint partial = record + 4u + (b * group + head) * (dim + 2u);
-      float weight = exp(scratch.v[partial] - m);
-      denominator += scratch.v[partial + 1u] * weight;
-      numerator += scratch.v[partial + 2u + d] * weight;
+    for (uint b0 = 0u; b0 < live_blocks; b0 += kVUnroll) {
+      float block_m[kVUnroll], block_l[kVUnroll], block_o[kVUnroll];
+      [[unroll]] for (uint u = 0u; u < kVUnroll; ++u) {
+        uint partial = record + 4u + (min(b0 + u, live_blocks - 1u) * group + head) * (dim + 2u);
+        block_m[u] = scratch.v[partial];
+        block_l[u] = scratch.v[partial + 1u];
+        block_o[u] = scratch.v[partial + 2u + d];
+      }
+      [[unroll]] for (uint u = 0u; u < kVUnroll; ++u) {
+        float weight = b0 + u < live_blocks ? exp(block_m[u] - m) : 0.0;
+        denominator += block_l[u] * weight;
+        numerator += block_o[u] * weight;
+      }
     }
     store(OUT(0), out0_dtype, q_base + i, numerator / denominator);
   }
