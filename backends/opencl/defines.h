@@ -29,7 +29,7 @@ absl::StatusOr<DispatchBuild> dispatch_build(const program::Program& program, si
                                              std::string_view cl_std);
 
 // The most inputs, outputs and step arguments a kernel takes (prelude.cl).
-inline constexpr size_t kMaxInputs = 8;
+inline constexpr size_t kMaxInputs = 10;
 inline constexpr size_t kMaxOutputs = 3;
 inline constexpr size_t kStepArguments = 4;
 

@@ -3,7 +3,7 @@
 // kernel the same argument list and the same way to read and write tensors.
 //
 // What the host defines for each dispatch (docs/opencl.md):
-//   INPUTS, OUTPUTS        the tensor counts (at most 8 and 3);
+//   INPUTS, OUTPUTS        the tensor counts (at most 10 and 3);
 //   IN<i>_DT, OUT<i>_DT    the dtype: f32 | f16 | bf16 | i32;
 //   IN<i>_RANK, IN<i>_D<j> the rank and each extent (likewise OUT<i>_...);
 //   IN<i>_COUNT, IN<i>_ROWS, IN<i>_COLS
@@ -130,6 +130,16 @@ float8 kiln_bf16x8(const uint4 packed) {
 #else
 #define KILN_IN7
 #endif
+#if INPUTS > 8
+#define KILN_IN8 KILN_TENSOR_ARG(in8)
+#else
+#define KILN_IN8
+#endif
+#if INPUTS > 9
+#define KILN_IN9 KILN_TENSOR_ARG(in9)
+#else
+#define KILN_IN9
+#endif
 #if OUTPUTS > 0
 #define KILN_OUT0 KILN_TENSOR_ARG(out0)
 #else
@@ -158,7 +168,8 @@ float8 kiln_bf16x8(const uint4 packed) {
 #endif
 
 #define KILN_PARAMS                                                                                     \
-  KILN_IN0 KILN_IN1 KILN_IN2 KILN_IN3 KILN_IN4 KILN_IN5 KILN_IN6 KILN_IN7 KILN_OUT0 KILN_OUT1 KILN_OUT2 \
+  KILN_IN0 KILN_IN1 KILN_IN2 KILN_IN3 KILN_IN4 KILN_IN5 KILN_IN6 KILN_IN7 KILN_IN8 KILN_IN9             \
+  KILN_OUT0 KILN_OUT1 KILN_OUT2                                                                         \
   const int s0, const int s1, const int s2, const int s3 KILN_SCRATCH_ARG
 
 // Typed pointers to input i and output i.
