@@ -248,6 +248,50 @@ float dot8(const float8 a, const float8 b) { return dot(a.lo, b.lo) + dot(a.hi, 
     return acc;                                                                                            \
   }
 
+// gemv with a norm prologue (rmsnorm_matmul, rmsnorm_gate_up,
+// rmsnorm_qkv_rope): x is normalised by rmsnorm with gain g, input 1, so the
+// weights start at input 2. Every team reads its whole row of x anyway, so
+// a lane multiplies its share of x by g as it loads it and sums x^2 beside
+// the products; the team's sum of squares gives norm_scale, which scales
+// each product before the epilogue. One pass over x serves two products:
+// column |na| of weight A and, when |both|, column |nb| of weight B (the
+// gate and up of one output; the two columns of a rope pair, A == B), both
+// weights of |n_cols| columns. Returns the lane's (product a, product b,
+// sum of squares, 0), for GEMV_SUM4.
+#define KILN_DEFINE_NORM_DOT(A, B)                                                                        \
+  float4 norm_dot_in##A##_in##B(const __global STORAGE(IN0_DT)* x, const __global STORAGE(IN1_DT)* g,     \
+                                const __global STORAGE(IN##A##_DT)* wa, const size_t na,                  \
+                                const __global STORAGE(IN##B##_DT)* wb, const size_t nb, const bool both, \
+                                const size_t n_cols, const uint lane, const uint lanes) {                 \
+    float a = 0.0f, b = 0.0f, squares = 0.0f;                                                             \
+    if (TRANSPOSE_B && IN0_COLS % 8 == 0) {                                                               \
+      const __global STORAGE(IN##A##_DT)* row_a = wa + na * IN0_COLS;                                     \
+      const __global STORAGE(IN##B##_DT)* row_b = wb + nb * IN0_COLS;                                     \
+      for (uint j = lane; j < IN0_COLS / 8; j += lanes) {                                                 \
+        const float8 v = LOAD8A(IN0_DT, x, j);                                                            \
+        squares += dot8(v, v);                                                                            \
+        const float8 vg = v * LOAD8A(IN1_DT, g, j);                                                       \
+        a += dot8(vg, LOAD8A(IN##A##_DT, row_a, j));                                                      \
+        if (both) b += dot8(vg, LOAD8A(IN##B##_DT, row_b, j));                                            \
+      }                                                                                                   \
+    } else {                                                                                              \
+      for (uint k = lane; k < IN0_COLS; k += lanes) {                                                     \
+        const float v = LOAD(IN0_DT, x, k);                                                               \
+        squares += v * v;                                                                                 \
+        const float vg = v * LOAD(IN1_DT, g, k);                                                          \
+        a += vg * LOAD(IN##A##_DT, wa, TRANSPOSE_B ? na * IN0_COLS + k : k * n_cols + na);                \
+        if (both) b += vg * LOAD(IN##B##_DT, wb, TRANSPOSE_B ? nb * IN0_COLS + k : k * n_cols + nb);      \
+      }                                                                                                   \
+    }                                                                                                     \
+    return (float4)(a, b, squares, 0.0f);                                                                 \
+  }
+
+// 1 / rms of a row of IN0_COLS features from its sum of squares (the norm
+// prologue's scale).
+#ifdef EPS
+float norm_scale(const float squares) { return rsqrt(squares / IN0_COLS + EPS); }
+#endif
+
 #ifdef TRANSPOSE_B
 // gemv work split: a work-group computes GEMV_OUTPUTS consecutive outputs
 // of one row (kernels/opencl/kernel_table.cc launches to match, the same
@@ -273,6 +317,7 @@ float dot8(const float8 a, const float8 b) { return dot(a.lo, b.lo) + dot(a.hi, 
 #define GEMV_LANE_0 (get_local_id(0) % LANES)
 #define GEMV_TEAM_SIZE_0 LANES
 #define GEMV_SUM_0(acc, scratch) lanes_sum((acc), (scratch))
+#define GEMV_SUM4_0(acc, scratch) lanes_sum4((acc), (scratch))
 #define GEMV_ENTRY_0(op) op##_gemv
 #define GEMV_FOR_EACH_OUTPUT_0(t) const uint t = GEMV_TEAM_0;
 
@@ -281,12 +326,18 @@ float dot8(const float8 a, const float8 b) { return dot(a.lo, b.lo) + dot(a.hi, 
 #define GEMV_LANE_1 (LANES == 1 ? 0 : get_sub_group_local_id())
 #define GEMV_TEAM_SIZE_1 (LANES == 1 ? 1 : get_sub_group_size())
 #define GEMV_SUM_1(acc, scratch) (LANES == 1 ? (acc) : sub_group_reduce_add(acc))
+#define GEMV_SUM4_1(acc, scratch)                                                                       \
+  (LANES == 1 ? (acc)                                                                                   \
+              : (float4)(sub_group_reduce_add((acc).x), sub_group_reduce_add((acc).y),                  \
+                         sub_group_reduce_add((acc).z), sub_group_reduce_add((acc).w)))
 #define GEMV_ENTRY_1(op) op##_gemv_subgroup
 #define GEMV_FOR_EACH_OUTPUT_1(t) for (uint t = GEMV_TEAM_1; t < GEMV_OUTPUTS; t += GEMV_TEAMS_1)
 
 // The work-item's team, the number of teams, its lane in the team and the
 // team's size; the team's sum of |acc| (lane 0 gets it; |scratch|: WG
-// floats of local memory, used by gemv only); the kernel's entry point.
+// floats of local memory, used by gemv only), or of the four sums of a
+// float4 |acc| at once (GEMV_SUM4; |scratch|: WG float4s); the kernel's
+// entry point.
 // `GEMV_FOR_EACH_OUTPUT(t) { ... }` runs the block for each of the group's
 // outputs t this team computes: once in gemv, with no loop around it (its
 // barriers stay at the top level of the kernel, where every compiler,
@@ -297,11 +348,26 @@ float dot8(const float8 a, const float8 b) { return dot(a.lo, b.lo) + dot(a.hi, 
 #define GEMV_LANE KILN_CAT(GEMV_LANE_, GEMV_SUBGROUP)
 #define GEMV_TEAM_SIZE KILN_CAT(GEMV_TEAM_SIZE_, GEMV_SUBGROUP)
 #define GEMV_SUM(acc, scratch) KILN_CAT(GEMV_SUM_, GEMV_SUBGROUP)(acc, scratch)
+#define GEMV_SUM4(acc, scratch) KILN_CAT(GEMV_SUM4_, GEMV_SUBGROUP)(acc, scratch)
 #define GEMV_ENTRY(op) KILN_CAT(GEMV_ENTRY_, GEMV_SUBGROUP)(op)
 #define GEMV_FOR_EACH_OUTPUT(t) KILN_CAT(GEMV_FOR_EACH_OUTPUT_, GEMV_SUBGROUP)(t)
 
 // Sums |acc| over the LANES work-items sharing an output; lane 0 gets it.
 float lanes_sum(float acc, __local float* scratch) {
+  if (LANES == 1) return acc;
+  const uint lid = get_local_id(0);
+  const uint lane = lid % LANES;
+  scratch[lid] = acc;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (uint s = LANES / 2; s > 0; s >>= 1) {
+    if (lane < s) scratch[lid] += scratch[lid + s];
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  return scratch[lid];
+}
+
+// lanes_sum of four sums at once: one tree, one barrier per level.
+float4 lanes_sum4(float4 acc, __local float4* scratch) {
   if (LANES == 1) return acc;
   const uint lid = get_local_id(0);
   const uint lane = lid % LANES;

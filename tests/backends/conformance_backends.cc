@@ -43,10 +43,6 @@ const std::vector<Unsupported> kOpenclUnsupported = {
     // product before their epilogue; the fusion rules leave them unfused.
     {"fused_ffn", "no fused_ffn kernel: a decode kernel must not give a whole matrix to one work-group"},
     {"matmul_rmsnorm", "no matmul_rmsnorm kernel: a decode kernel must not give a whole matrix to one work-group"},
-    {"matmul_residual", "no kernel yet for the decode fusions (kernels/opencl/kernel_table.cc)"},
-    {"rmsnorm_matmul", "no kernel yet for the decode fusions (kernels/opencl/kernel_table.cc)"},
-    {"rmsnorm_gate_up", "no kernel yet for the decode fusions (kernels/opencl/kernel_table.cc)"},
-    {"rmsnorm_qkv_rope", "no kernel yet for the decode fusions (kernels/opencl/kernel_table.cc)"},
 };
 
 }  // namespace
