@@ -11,6 +11,8 @@
 #                 copy, dispatch cost), JSON under $OUT
 #   models        the synthetic Llama-3.2-1B shape: kiln bench + the PyTorch peer, and a profile
 #   models8b      the synthetic Llama-3.1-8B shape: the same, without torch.compile
+#   variants      kiln bench --profile of the 1B shape once per plugin build under
+#                 .device/variants/NAME/ (an A/B of kernel constants in one run)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -99,6 +101,13 @@ for step in "$@"; do
         --prompt-len 512 --gen 64 --reps 2 --kiln-arg=--cache-dir="$cache" --out "$out/l8b"
       run profile8b "$kiln" bench /tmp/llama-3.1-8b --backend vulkan --prompt-len 128 --gen 32 --reps 1 \
         --cache-dir "$cache" --profile ;;
+    variants)
+      [ -d /tmp/llama-3.2-1b ] || run synth "$kiln" synth llama-3.2-1b -o /tmp/llama-3.2-1b --dtype f16
+      for dir in .device/lib .device/variants/*/; do
+        name=$(basename "$dir")
+        run "variant-$name" env KILN_PLUGIN_PATH="$root/$dir" "$kiln" bench /tmp/llama-3.2-1b --backend vulkan \
+          --prompt-len 512 --gen 128 --reps 3 --profile
+      done ;;
     *) echo "unknown step $step" ;;
   esac
 done

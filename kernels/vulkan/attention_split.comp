@@ -45,7 +45,7 @@ const uint kLanesPerKey = uint(wg_size) / kKeys;
 // V: each invocation's loads of this many keys are in flight together (a
 // loop that waits on each V row before the next would pay the memory's
 // latency once per key).
-const uint kVUnroll = 16u;
+const uint kVUnroll = 32u;
 shared float q_rows[in0_d1 / in1_d1 * in0_d2];                        // the group's query rows, scaled
 shared float probs[in0_d1 / in1_d1 * KILN_VULKAN_ATTENTION_KEYS];     // [head][key]
 shared float reduction[in0_d1 / in1_d1 * KILN_VULKAN_ATTENTION_KEYS];  // [head][key] for max and sum

@@ -72,7 +72,7 @@ uint64_t rope_pairs(const GridContext& c) {
   const int64_t heads = (constant("nq") + constant("nk") + constant("nv")) / head_dim;
   return static_cast<uint64_t>(heads * (rotary / 2 + (head_dim - rotary + 1) / 2));
 }
-uint64_t gemv_pairs(const GridContext& c) { return rope_pairs(c); }
+uint64_t gemv_pairs(const GridContext& c) { return ceil_div(rope_pairs(c), KILN_VULKAN_GEMV_COLUMNS / 2); }
 
 // attention split: one workgroup per (row of q, kv head, block of
 // KILN_VULKAN_ATTENTION_KEYS cache rows); blocks past this step's KV

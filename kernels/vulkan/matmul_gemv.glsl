@@ -29,10 +29,12 @@ shared float subgroup_partials[kSums * uint(wg_size)];  // [sum][subgroup]; wg_s
 
 layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer Vec16Buf { uvec4 v[]; };
 
-const uint kUnroll = 4u;                            // 16-byte chunks in flight per lane
+// 16-byte chunks in flight per invocation and weight row, so that each
+// invocation has about 8 weight loads in flight whatever the columns.
+const uint kUnroll = max(1u, 8u / (kPer * uint(kWeights)));
 const int kWeightOperands = kQkv ? 3 : (MATMUL_KIND == KIND_GATE_UP ? 2 : 1);
-#if MATMUL_KIND == KIND_QKV_ROPE && KILN_VULKAN_GEMV_COLUMNS != 2
-#error "the rope epilogue takes the two columns of a pair"
+#if MATMUL_KIND == KIND_QKV_ROPE && KILN_VULKAN_GEMV_COLUMNS % 2 != 0
+#error "the rope epilogue takes whole pairs of columns"
 #endif
 // A function, not a constant: glslang 12 emits a spec-constant && before its
 // operands. The driver folds it all the same.
@@ -117,7 +119,7 @@ Column column_at(uint col) {
   Column c;
   c.live = col < kColumns;
   c.seg = c.live ? segment(col) : 0;
-  c.n = col - segment_start(c.seg);
+  c.n = c.live ? col - segment_start(c.seg) : 0u;  // a dead column reads row 0, its sums unused
   c.cols = segment_cols(c.seg);
   for (int p = 0; p < 2; ++p) {
     int w = weight_of(min(p, kWeights - 1), c.seg);
@@ -140,6 +142,10 @@ void load_x8(uint row, uint i, out vec4 lo, out vec4 hi, inout float squares) {
   }
 }
 
+// Every weight load of a chunk is issued before the first is used, with no
+// branch between them (a dead column reads row 0): a load behind a branch
+// or a use waits for the one before it, and a decode product is nothing but
+// these loads.
 void dot_vector(uint row, uint lane, Column c[kPer], inout float acc[kPer][2], inout float squares) {
   uint chunks = kK / 8u;
   uint step = kLanes * kUnroll;
@@ -151,27 +157,26 @@ void dot_vector(uint row, uint lane, Column c[kPer], inout float acc[kPer][2], i
       load_x8(row, k, xlo[u], xhi[u], squares);
       [[unroll]] for (uint j = 0u; j < kPer; ++j) {
         [[unroll]] for (int p = 0; p < kWeights; ++p) {
-          if (c[j].live) load8(c[j].operand[p], c[j].dtype[p], c[j].n * kK + k, wlo[u][j][p], whi[u][j][p]);
+          load8(c[j].operand[p], c[j].dtype[p], c[j].n * kK + k, wlo[u][j][p], whi[u][j][p]);
         }
       }
     }
     [[unroll]] for (uint u = 0u; u < kUnroll; ++u) {
       [[unroll]] for (uint j = 0u; j < kPer; ++j) {
         [[unroll]] for (int p = 0; p < kWeights; ++p) {
-          if (c[j].live) acc[j][p] += dot(xlo[u], wlo[u][j][p]) + dot(xhi[u], whi[u][j][p]);
+          acc[j][p] += dot(xlo[u], wlo[u][j][p]) + dot(xhi[u], whi[u][j][p]);
         }
       }
     }
   }
   for (uint ci = full + lane; ci < chunks; ci += kLanes) {
-    vec4 xlo, xhi, wlo, whi;
+    vec4 xlo, xhi, wlo[kPer][2], whi[kPer][2];
     load_x8(row, ci * 8u, xlo, xhi, squares);
     [[unroll]] for (uint j = 0u; j < kPer; ++j) {
-      [[unroll]] for (int p = 0; p < kWeights; ++p) {
-        if (!c[j].live) continue;
-        load8(c[j].operand[p], c[j].dtype[p], c[j].n * kK + ci * 8u, wlo, whi);
-        acc[j][p] += dot(xlo, wlo) + dot(xhi, whi);
-      }
+      [[unroll]] for (int p = 0; p < kWeights; ++p) load8(c[j].operand[p], c[j].dtype[p], c[j].n * kK + ci * 8u, wlo[j][p], whi[j][p]);
+    }
+    [[unroll]] for (uint j = 0u; j < kPer; ++j) {
+      [[unroll]] for (int p = 0; p < kWeights; ++p) acc[j][p] += dot(xlo, wlo[j][p]) + dot(xhi, whi[j][p]);
     }
   }
 }
@@ -194,7 +199,7 @@ void dot_scalar(uint row, uint lane, Column c[kPer], inout float acc[kPer][2], i
 // The output column of slot j of the workgroup whose first slot
 // is `first`: adjacent columns, or the two of a rope pair.
 uint slot_column(uint first, uint j) {
-  if (MATMUL_KIND == KIND_QKV_ROPE) return pair_column(first / kPer, j);
+  if (MATMUL_KIND == KIND_QKV_ROPE) return pair_column(first / 2u + j / 2u, j % 2u);
   return first + j;
 }
 
@@ -202,7 +207,7 @@ void main() {
   uint lane = gl_LocalInvocationID.x;
   uint first = group_index() * kPer;
   // Uniform per workgroup.
-  if (MATMUL_KIND == KIND_QKV_ROPE ? first / kPer >= pair_count() : first >= kColumns) return;
+  if (MATMUL_KIND == KIND_QKV_ROPE ? first / 2u >= pair_count() : first >= kColumns) return;
   Column c[kPer];
   [[unroll]] for (uint j = 0u; j < kPer; ++j) c[j] = column_at(slot_column(first, j));
   bool vector = vector_path();
@@ -231,7 +236,9 @@ void main() {
     }
     if (lane != 0u) continue;
     if (MATMUL_KIND == KIND_QKV_ROPE) {
-      finish_pair(row, first / kPer, products[0][0], products[1][0]);
+      [[unroll]] for (uint j = 0u; j < kPer; j += 2u) {
+        if (first / 2u + j / 2u < pair_count()) finish_pair(row, first / 2u + j / 2u, products[j][0], products[j + 1u][0]);
+      }
       continue;
     }
     [[unroll]] for (uint j = 0u; j < kPer; ++j) {

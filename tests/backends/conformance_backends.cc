@@ -15,6 +15,10 @@ const std::map<std::string, std::vector<Variant>> kVulkanVariants = {
     {"matmul_qkv", {{"gemv"}, {"gemv_subgroup", "subgroups"}, {"tiled"}}},
     {"attention", {{"reference"}, {"split"}}},
     {"top_k", {{"reference"}, {"split"}}},
+    {"matmul_residual", {{"gemv"}, {"gemv_subgroup", "subgroups"}}},
+    {"rmsnorm_matmul", {{"gemv"}, {"gemv_subgroup", "subgroups"}}},
+    {"rmsnorm_gate_up", {{"gemv"}, {"gemv_subgroup", "subgroups"}}},
+    {"rmsnorm_qkv_rope", {{"gemv"}, {"gemv_subgroup", "subgroups"}}},
 };
 
 const std::vector<Unsupported> kVulkanUnsupported = {
