@@ -120,6 +120,16 @@ TEST_F(LlamaCliTest, RunWithoutATokenizerPrintsTheGeneratedIds) {
   EXPECT_EQ(result.out, absl::StrCat(absl::StrJoin(model_.greedy, " "), " \n"));
 }
 
+// The cpu plugin keeps no GPU times: --profile says so and the run, which
+// succeeded, still exits 0 with its text.
+TEST_F(LlamaCliTest, ProfileOnABackendWithoutTimesIsANoteNotAFailure) {
+  const CommandResult result = kiln({"run", model_.path("hf"), "--backend", "cpu", "--prompt-ids", prompt_ids(), "-n",
+                                     "3", "--temp", "0", "--ignore-eos", "--profile"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("--profile: cpu: the cpu plugin does not profile dispatches"));
+  EXPECT_EQ(result.out, absl::StrCat(absl::StrJoin(std::vector<int32_t>(model_.greedy.begin(), model_.greedy.begin() + 3), " "), " \n"));
+}
+
 TEST_F(LlamaCliTest, TheSameSeedGivesTheSameText) {
   std::vector<std::string> outputs;
   for (const char* seed : {"11", "11", "12"}) {
