@@ -174,6 +174,20 @@ Types infer_matmul_qkv(const InferContext& ctx) {
   return outs;
 }
 
+// embedding_cast(table[V, D], ids) {dtype} = cast(embedding(table, ids)):
+// the rows converted as they are gathered (f16 tables under f32
+// activations), so no cast dispatch follows.
+Types infer_embedding_cast(const InferContext& ctx) {
+  if (ctx.inputs[0].rank() != 2) return fail(ctx, 0, "expected rank 2 [vocab, dim]");
+  if (absl::Status s = expect_float(ctx, 0); !s.ok()) return s;
+  if (ctx.inputs[1].dtype != DType::i32) return fail(ctx, 1, "expected i32 token ids");
+  absl::StatusOr<DType> dtype = parse_dtype(ctx.attr_string("dtype"));
+  if (!dtype.ok()) return fail(ctx, 0, std::string(dtype.status().message()));
+  TensorType out{*dtype, ctx.inputs[1].shape};
+  out.shape.push_back(ctx.inputs[0].shape[1]);
+  return std::vector<TensorType>{out};
+}
+
 // The GPU decode forms (docs/fusion.md, "Table decode"): a norm recomputed
 // in the prologue of the products that read it, and the residual, rope and
 // KV-cache writes in their epilogues. Each is what its primitive graph
@@ -333,6 +347,16 @@ Derived derive_matmul_qkv(const InferContext& ctx, Outputs) {
       .build();
 }
 
+Derived derive_embedding_cast(const InferContext& ctx, Outputs outputs) {
+  const Shape& table = ctx.inputs[0].shape;
+  return ParamBuilder()
+      .extent("vocab", table[0])
+      .extent("dim", table[1])
+      .extent("rows", ctx.inputs[1].shape)
+      .launch(outputs[0].shape)
+      .build();
+}
+
 Derived derive_matmul_residual(const InferContext& ctx, Outputs) {
   return projection_params(ctx, weight_n(ctx, 1)).extent("n", weight_n(ctx, 1)).build();
 }
@@ -399,6 +423,10 @@ std::vector<OpDef> fused_ops() {
       {.name = "matmul_qkv", .doc = "x @ wq, x @ wk, x @ wv (+ biases) in one read of x; results (q, k, v)",
        .operands = {"x", "wq", "wk", "wv", "bq", "bk", "bv"}, .min_inputs = 4, .max_inputs = 7,
        .attrs = {transpose_b}, .infer = infer_matmul_qkv, .derive = derive_matmul_qkv, .fused = true},
+      {.name = "embedding_cast", .doc = "cast(embedding(table, ids)): the rows converted as they are gathered",
+       .operands = {"table", "ids"}, .min_inputs = 2, .max_inputs = 2,
+       .attrs = {{"dtype", AttrType::string, std::nullopt, {"f32", "f16", "bf16"}}}, .infer = infer_embedding_cast,
+       .derive = derive_embedding_cast, .fused = true},
       {.name = "matmul_residual", .doc = "x @ w + residual: a projection that adds the residual in its epilogue",
        .operands = {"x", "w", "residual"}, .min_inputs = 3, .max_inputs = 3, .attrs = {transpose_b},
        .infer = infer_matmul_residual, .derive = derive_matmul_residual, .may_write_in_place_over = 2,

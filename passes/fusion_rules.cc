@@ -21,6 +21,21 @@ constexpr int64_t kFfnIntermediateBytesPerElement = 4;
 // rows require one dtype across the weights that share a loop and one
 // across the activations, never weights equal to activations.
 
+// Conversions folded into the op that produces their operand, on every
+// target and step: the embedding's f16 rows become the f32 residual stream
+// as they are gathered.
+FusionTable convert_table() {
+  return {"convert",
+          {
+              // cast(embedding(t, ids)) -> embedding_cast(t, ids)
+              {.name = "embedding_cast",
+               .pattern = "y:cast(e:embedding(t, ids))",
+               .when = {},
+               .fused = "y = embedding_cast(t, ids) {dtype = y.dtype}",
+               .why = "the rows are converted as they are gathered: no cast dispatch, no second copy of the rows"},
+          }};
+}
+
 // GPU decode: a layer in five dispatches, each spread over the device. A
 // GPU gives every workgroup of a matrix-vector product the whole input row
 // anyway, so the norm that produces it is recomputed in each workgroup's
@@ -187,6 +202,8 @@ FusionTable qkv_table() {
 
 }  // namespace
 
-std::vector<FusionTable> builtin_fusion_tables() { return {decode_table(), ffn_table(), norm_table(), qkv_table()}; }
+std::vector<FusionTable> builtin_fusion_tables() {
+  return {convert_table(), decode_table(), ffn_table(), norm_table(), qkv_table()};
+}
 
 }  // namespace kiln::passes

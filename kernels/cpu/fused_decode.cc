@@ -15,43 +15,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "kernels/cpu/checks.h"
+#include "kernels/cpu/composed.h"
 #include "kernels/cpu/fused_kernels.h"
 #include "kernels/cpu/op_kernels.h"
 
 namespace kiln::kernels::cpu {
 namespace {
-
-// An intermediate the unfused graph would have stored: its own bytes.
-class Temporary {
- public:
-  Temporary(program::DType dtype, std::vector<int64_t> shape) {
-    view_.dtype = dtype;
-    view_.shape = std::move(shape);
-    bytes_.resize(program::dtype_bytes(dtype, view_.elements()));
-    view_.data = bytes_.data();
-  }
-  // Moving keeps the bytes where view_ points; a copy would not.
-  Temporary(const Temporary&) = delete;
-  Temporary(Temporary&&) = default;
-  const TensorView& view() const { return view_; }
-  // The same bytes under another shape of as many elements (reshape).
-  TensorView reshaped(std::vector<int64_t> shape) const {
-    TensorView view = view_;
-    view.shape = std::move(shape);
-    return view;
-  }
-
- private:
-  std::vector<uint8_t> bytes_;
-  TensorView view_;
-};
-
-// Runs `kernel` as one step of `args`' dispatch, over other operands.
-absl::Status run_part(const KernelArgs& args, KernelFn kernel, std::vector<TensorView> inputs,
-                      std::vector<TensorView> outputs) {
-  const KernelArgs part{args.dispatch, inputs, outputs, args.step};
-  return kernel(part);
-}
 
 // x's rows with the last dim replaced by `cols`: a projection's result.
 std::vector<int64_t> with_cols(const TensorView& x, int64_t cols) {

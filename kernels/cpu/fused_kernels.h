@@ -17,6 +17,7 @@ absl::Status run_matmul_rmsnorm(const KernelArgs& args);  // fused_norm.cc
 absl::Status run_residual_rmsnorm(const KernelArgs& args);
 absl::Status run_residual_layernorm(const KernelArgs& args);
 absl::Status run_matmul_qkv(const KernelArgs& args);      // fused_matmul_qkv.cc
+absl::Status run_embedding_cast(const KernelArgs& args);   // fused_embedding.cc
 absl::Status run_matmul_residual(const KernelArgs& args);  // fused_decode.cc
 absl::Status run_rmsnorm_matmul(const KernelArgs& args);
 absl::Status run_rmsnorm_gate_up(const KernelArgs& args);

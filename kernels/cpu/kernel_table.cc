@@ -45,6 +45,7 @@ constexpr auto kKernels = std::to_array<Row>({
     {"residual_layernorm", "reference", run_residual_layernorm},
     {"matmul_qkv", "reference", run_matmul_qkv},
     {"matmul_qkv", "vector", run_matmul_qkv_vector},
+    {"embedding_cast", "reference", run_embedding_cast},
     {"matmul_residual", "reference", run_matmul_residual},
     {"rmsnorm_matmul", "reference", run_rmsnorm_matmul},
     {"rmsnorm_gate_up", "reference", run_rmsnorm_gate_up},

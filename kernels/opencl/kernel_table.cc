@@ -115,6 +115,7 @@ constexpr OpenclKernel tiled{matmul_tiled_groups, kTile * kTile, true};
 // read by index).
 constexpr auto kKernels = std::to_array<KernelRow>({
     {"embedding", "gather", elementwise},
+    {"embedding_cast", "gather", elementwise},
     {"matmul", "gemv", gemv},
     {"matmul", "gemv_subgroup", gemv_subgroup},
     {"matmul", "tiled", tiled},

@@ -80,7 +80,7 @@ passes::VariantTable variant_table() {
               {.name = "opencl.row_reductions",
                .pattern = "y:rmsnorm|layernorm|softmax|argmax|top_k|residual_rmsnorm|residual_layernorm", .when = {},
                .variant = "workgroup", .why = "a work-group per row (top_k: the last row), reduced in local memory"},
-              {.name = "opencl.embedding", .pattern = "y:embedding", .when = {}, .variant = "gather",
+              {.name = "opencl.embedding", .pattern = "y:embedding|embedding_cast", .when = {}, .variant = "gather",
                .why = "a work-item per element, its row chosen by the token id"},
               {.name = "opencl.elementwise",
                .pattern = "y:add|mul|scale|silu|gelu|relu|cast|rope|kv_write|transpose|concat|slice", .when = {},

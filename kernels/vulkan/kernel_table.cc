@@ -137,6 +137,7 @@ std::span<const KernelRow> kernel_table() {
       {"cast", "reference", {s::cast_reference, cast_blocks}},
       {"concat", "reference", {s::concat_reference, per_output_element}},
       {"embedding", "reference", {s::embedding_reference, per_output_element}},
+      {"embedding_cast", "reference", {s::embedding_cast_reference, per_output_element}},
       {"fused_gate_up", "gemv", {s::fused_gate_up_gemv, gemv_columns}},
       {"fused_gate_up", "gemv_subgroup", {s::fused_gate_up_gemv_subgroup, gemv_columns, true}},
       {"fused_gate_up", "tiled", {s::fused_gate_up_tiled, tiles}},

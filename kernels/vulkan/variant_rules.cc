@@ -77,9 +77,9 @@ passes::VariantTable variant_table() {
                            .variant = "split",
                            .why = "a long row: a workgroup per 1024 logits, their candidates merged by the last"});
   }
-  for (const std::string op : {"add", "argmax", "attention", "cast", "concat", "embedding", "gelu", "kv_write",
-                               "layernorm", "mul", "relu", "residual_layernorm", "residual_rmsnorm", "rmsnorm", "rope",
-                               "scale", "silu", "slice", "softmax", "top_k", "transpose"}) {
+  for (const std::string op : {"add", "argmax", "attention", "cast", "concat", "embedding", "embedding_cast", "gelu",
+                               "kv_write", "layernorm", "mul", "relu", "residual_layernorm", "residual_rmsnorm",
+                               "rmsnorm", "rope", "scale", "silu", "slice", "softmax", "top_k", "transpose"}) {
     table.rules.push_back({.name = "vulkan." + op + ".reference", .pattern = "y:" + op, .when = {},
                            .variant = "reference", .why = "the op's one Vulkan kernel"});
   }

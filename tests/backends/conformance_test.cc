@@ -603,6 +603,20 @@ weight %wk : f16[45, 77]
 weight %wv : f16[45, 77]
 %q, %k, %v = matmul_qkv(%x, %wq, %wk, %wv) {transpose_b = true}
 output %q, %k, %v)", .steps = {{{"T", 33}}}, .tolerance = products(77), .force = kManyRowVariants},
+      // The embedding's rows converted as they are gathered (table "convert").
+      {.name = "embedding_cast_f16_table_to_f32", .op = "embedding_cast", .graph = R"(symbol T <= 9
+input %ids : i32[T]
+weight %table : f16[301, 77]
+%y = embedding_cast(%table, %ids) {dtype = "f32"}
+output %y)", .steps = {{{"T", 9}}, {{"T", 1}}}, .tolerance = kExact, .id_limit = 301},
+      {.name = "embedding_cast_f16_table_2d_ids", .op = "embedding_cast", .graph = R"(input %ids : i32[3, 2]
+weight %table : f16[50, 13]
+%y = embedding_cast(%table, %ids) {dtype = "f32"}
+output %y)", .tolerance = kExact, .id_limit = 50},
+      {.name = "embedding_cast_f32_table_to_f16", .op = "embedding_cast", .graph = R"(input %ids : i32[5]
+weight %table : f32[40, 33]
+%y = embedding_cast(%table, %ids) {dtype = "f16"}
+output %y)", .tolerance = kF16, .id_limit = 40},
       // The GPU decode forms (passes/fusion_rules.cc, table "decode").
       // Contractions of K % 8 == 0 take the gemv's 16-byte loads, others its
       // scalar loads; the norm's scale multiplies each product, so products

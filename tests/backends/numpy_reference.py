@@ -260,6 +260,10 @@ def matmul_qkv(x, wq, wk, wv, bq=None, bk=None, bv=None, transpose_b=False, dtyp
     return tuple(matmul(x, w, b, transpose_b) for w, b in ((wq, bq), (wk, bk), (wv, bv)))
 
 
+def embedding_cast(table, ids, dtype=None, dtypes=None):
+    return embedding(table, ids)    # run_node rounds to the result's dtype
+
+
 def matmul_residual(x, w, residual, transpose_b=False, dtypes=None):
     return add(residual, as_dtype(matmul(x, w, transpose_b=transpose_b), dtypes[0]))
 
@@ -299,12 +303,13 @@ OPS = {
     "concat": concat, "slice": slice_, "top_k": top_k,
     "fused_ffn": fused_ffn, "fused_gate_up": fused_gate_up, "matmul_rmsnorm": matmul_rmsnorm,
     "residual_rmsnorm": residual_rmsnorm, "residual_layernorm": residual_layernorm, "matmul_qkv": matmul_qkv,
-    "matmul_residual": matmul_residual, "rmsnorm_matmul": rmsnorm_matmul, "rmsnorm_gate_up": rmsnorm_gate_up,
+    "embedding_cast": embedding_cast, "matmul_residual": matmul_residual, "rmsnorm_matmul": rmsnorm_matmul, "rmsnorm_gate_up": rmsnorm_gate_up,
     "rmsnorm_qkv_rope": rmsnorm_qkv_rope,
 }
 # Fused ops: told their results' dtypes, to round where the unfused graph does.
 FUSED_OPS = {"fused_ffn", "fused_gate_up", "matmul_rmsnorm", "residual_rmsnorm", "residual_layernorm",
-             "matmul_qkv", "matmul_residual", "rmsnorm_matmul", "rmsnorm_gate_up", "rmsnorm_qkv_rope"}
+             "matmul_qkv", "embedding_cast", "matmul_residual", "rmsnorm_matmul", "rmsnorm_gate_up",
+             "rmsnorm_qkv_rope"}
 # The results that are an operand's own storage (OpDef::aliases): a cache
 # array updated in place, so the state sees the rows written.
 ALIASED_RESULTS = {"kv_write": {0}, "rmsnorm_qkv_rope": {1, 2}}

@@ -30,7 +30,7 @@ TEST(FusionRulesTest, BuiltinTablesCompile) {
       EXPECT_FALSE(rule.row.why.empty()) << rule.row.name;
     }
   }
-  EXPECT_EQ(names.size(), 14u);
+  EXPECT_EQ(names.size(), 15u);
 }
 
 struct BadRule {
