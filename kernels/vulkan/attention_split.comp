@@ -6,7 +6,7 @@
 // attention_reference.comp computes it, with the KV rows split across
 // workgroups (flash-decoding), for decode: one workgroup per (t, kv head,
 // block of KILN_VULKAN_ATTENTION_KEYS rows), so a 4096-row context over 8
-// kv heads gives 512 workgroups where the reference gives Hq. The query
+// kv heads gives 1,024 workgroups where the reference gives Hq. The query
 // heads of one kv head (Hq / Hkv of them) share each K and V read.
 //
 // Decode is latency, not bandwidth: a block's K rows are scored by all of

@@ -66,7 +66,7 @@ passes::VariantTable variant_table() {
   // already, and the split's scratch grows with T.
   table.rules.push_back({.name = "vulkan.attention.split", .pattern = "y:attention", .when = {dim_at_most("y", 0, 1)},
                          .variant = "split",
-                         .why = "one query row: a workgroup per (kv head, 64 cache rows), combined by the last"});
+                         .why = "one query row: a workgroup per (kv head, 32 cache rows), combined by the last"});
   // top_k(logits, recent?) reads one row: a long one (a vocabulary) is
   // split into slices of 1024 logits, a workgroup each, whose candidates
   // the last workgroup merges; a short one keeps the one-workgroup kernel.
