@@ -347,16 +347,6 @@ Derived derive_matmul_qkv(const InferContext& ctx, Outputs) {
       .build();
 }
 
-Derived derive_embedding_cast(const InferContext& ctx, Outputs outputs) {
-  const Shape& table = ctx.inputs[0].shape;
-  return ParamBuilder()
-      .extent("vocab", table[0])
-      .extent("dim", table[1])
-      .extent("rows", ctx.inputs[1].shape)
-      .launch(outputs[0].shape)
-      .build();
-}
-
 Derived derive_matmul_residual(const InferContext& ctx, Outputs) {
   return projection_params(ctx, weight_n(ctx, 1)).extent("n", weight_n(ctx, 1)).build();
 }
@@ -426,7 +416,7 @@ std::vector<OpDef> fused_ops() {
       {.name = "embedding_cast", .doc = "cast(embedding(table, ids)): the rows converted as they are gathered",
        .operands = {"table", "ids"}, .min_inputs = 2, .max_inputs = 2,
        .attrs = {{"dtype", AttrType::string, std::nullopt, {"f32", "f16", "bf16"}}}, .infer = infer_embedding_cast,
-       .derive = derive_embedding_cast, .fused = true},
+       .derive = derive_gather, .fused = true},
       {.name = "matmul_residual", .doc = "x @ w + residual: a projection that adds the residual in its epilogue",
        .operands = {"x", "w", "residual"}, .min_inputs = 3, .max_inputs = 3, .attrs = {transpose_b},
        .infer = infer_matmul_residual, .derive = derive_matmul_residual, .may_write_in_place_over = 2,

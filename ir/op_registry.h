@@ -163,6 +163,10 @@ class ParamBuilder {
   absl::Status status_;
 };
 
+// The kernel parameters of a row gather (embedding, embedding_cast):
+// table[vocab, dim] rows chosen by ids, launched over the result.
+absl::StatusOr<KernelParams> derive_gather(const InferContext& ctx, std::span<const TensorType> outputs);
+
 // All but the last dim of `shape`: what a row-wise kernel calls rows.
 std::span<const Dim> leading_dims(const Shape& shape);
 

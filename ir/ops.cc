@@ -279,16 +279,6 @@ Types infer_cast(const InferContext& ctx) {
 using Derived = absl::StatusOr<KernelParams>;
 using Outputs = std::span<const TensorType>;
 
-Derived derive_embedding(const InferContext& ctx, Outputs outputs) {
-  const Shape& table = ctx.inputs[0].shape;
-  return ParamBuilder()
-      .extent("vocab", table[0])
-      .extent("dim", table[1])
-      .extent("rows", ctx.inputs[1].shape)
-      .launch(outputs[0].shape)
-      .build();
-}
-
 // rows = every leading dim of a (batch dims and M); a batched b has a's
 // batch dims, so its batch index is row / m.
 Derived derive_matmul(const InferContext& ctx, Outputs outputs) {
@@ -442,7 +432,7 @@ std::vector<OpDef> primitive_ops() {
   const AttrSpec eps{"eps", AttrType::real, 1e-5};
   return {
       {.name = "embedding", .doc = "rows of a table selected by token ids", .operands = {"table", "ids"},
-       .min_inputs = 2, .max_inputs = 2, .infer = infer_embedding, .derive = derive_embedding},
+       .min_inputs = 2, .max_inputs = 2, .infer = infer_embedding, .derive = derive_gather},
       {.name = "matmul", .doc = "a @ b (+ bias); b may be transposed and shared across batches",
        .operands = {"a", "b", "bias"}, .min_inputs = 2, .max_inputs = 3,
        .attrs = {{"transpose_b", AttrType::boolean, false}}, .infer = infer_matmul, .derive = derive_matmul},
@@ -513,6 +503,16 @@ std::vector<OpDef> primitive_ops() {
 }
 
 }  // namespace
+
+absl::StatusOr<KernelParams> derive_gather(const InferContext& ctx, std::span<const TensorType> outputs) {
+  const Shape& table = ctx.inputs[0].shape;
+  return ParamBuilder()
+      .extent("vocab", table[0])
+      .extent("dim", table[1])
+      .extent("rows", ctx.inputs[1].shape)
+      .launch(outputs[0].shape)
+      .build();
+}
 
 void register_primitive_ops(OpRegistry& registry) {
   for (OpDef& def : primitive_ops()) {
