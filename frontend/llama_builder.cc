@@ -66,7 +66,7 @@ class LlamaGraphBuilder {
     const ir::Shape cache_shape = {Dim(options_.context), Dim(config_.num_kv_heads), Dim(config_.head_dim)};
     for (int64_t layer = 0; layer < config_.num_layers; ++layer) {
       for (char which : {'k', 'v'}) {
-        absl::StatusOr<Value*> cache = graph_.add_state(kv_cache_name(layer, which), {ir::DType::f32, cache_shape});
+        absl::StatusOr<Value*> cache = graph_.add_state(kv_cache_name(layer, which), {options_.cache_dtype, cache_shape});
         if (!cache.ok()) return cache.status();
         caches_[{layer, which}] = *cache;
       }

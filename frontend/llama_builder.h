@@ -42,6 +42,9 @@ struct LlamaGraphOptions {
   // only the last one.
   bool all_logits = false;
   SamplingOp sampling;
+  // The KV cache's dtype (llama.cpp's -ctk/-ctv): f32, or f16 / bf16 for
+  // half the bytes; k and v are rounded to it as they are written.
+  ir::DType cache_dtype = ir::DType::f32;
 };
 
 // The names the graphs give their interface, which the runtime binds.
@@ -50,7 +53,7 @@ inline constexpr char kRecentInput[] = "recent";  // i32[window] ids the penalty
 inline constexpr char kLogitsOutput[] = "logits"; // f32[T or 1, vocab]
 inline constexpr char kIdsOutput[] = "ids";       // i32[k], most likely first
 inline constexpr char kValuesOutput[] = "values"; // f32[k], their logits
-// Per-layer KV-cache state: f32[context, kv_heads, head_dim].
+// Per-layer KV-cache state: [context, kv_heads, head_dim] in cache_dtype.
 std::string kv_cache_name(int64_t layer, char which /* 'k' or 'v' */);
 
 // Builds the Llama-family decoder from primitive ops only (fusion is the

@@ -52,7 +52,8 @@ absl::StatusOr<ModelPrograms> compile_model(const frontend::ModelConfig& config,
   const frontend::LlamaGraphOptions graph_options{.context = *context,
                                                   .prefill_tokens = std::min(options.prefill_chunk, *context),
                                                   .all_logits = options.all_logits,
-                                                  .sampling = options.sampling};
+                                                  .sampling = options.sampling,
+                                                  .cache_dtype = options.cache_dtype};
   ModelPrograms programs;
   programs.context = *context;
   absl::StatusOr<program::Program> prefill = compile_step(config, weights, frontend::LlamaStep::prefill,

@@ -23,6 +23,7 @@ struct ProgramOptions {
   int64_t prefill_chunk = kDefaultPrefillChunk;  // tokens per prefill run (the bound of T)
   bool all_logits = false;                       // prefill computes every row's logits
   frontend::SamplingOp sampling;                 // the device sampling op the Programs end in
+  ir::DType cache_dtype = ir::DType::f32;        // the KV cache's (--cache-type)
   std::string pipeline = std::string(passes::kDefaultPipeline);
   passes::PassManagerOptions pass_options;  // --print-after, --timing
   std::ostream* explain = nullptr;          // --explain-fusion output; null: silent

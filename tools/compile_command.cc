@@ -12,6 +12,7 @@
 #include "tools/commands.h"
 #include "tools/graph_input.h"
 #include "tools/model_argument.h"
+#include "tools/model_options.h"
 #include "tools/model_path.h"
 #include "tools/output_file.h"
 #include "tools/pass_flags.h"
@@ -59,6 +60,7 @@ int compile_command(std::span<char*> argv) {
       .option("pipeline", "", "P1,P2,...", "the pass pipeline", std::string(passes::kDefaultPipeline))
       .option("ctx", "", "N", "model only: KV-cache length (default: the model's, capped at 4096)")
       .option("prefill-chunk", "", "N", "model only: tokens per prefill run", "64");
+  add_cache_type_option(args);
   add_pass_flags(args);
   add_force_variant_flag(args);
   return command_main(args, argv, [](const ArgParser& parsed) {

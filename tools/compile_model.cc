@@ -16,6 +16,7 @@
 #include "program/program_json.h"
 #include "runtime/model_programs.h"
 #include "runtime/session.h"
+#include "tools/model_options.h"
 #include "tools/model_path.h"
 #include "tools/output_file.h"
 #include "tools/pass_flags.h"
@@ -34,6 +35,9 @@ absl::StatusOr<runtime::ProgramOptions> program_options(const ArgParser& args) {
   absl::StatusOr<int64_t> chunk = args.get_int("prefill-chunk");
   if (!chunk.ok()) return chunk.status();
   options.prefill_chunk = *chunk;
+  absl::StatusOr<ir::DType> cache = cache_type(args);
+  if (!cache.ok()) return cache.status();
+  options.cache_dtype = *cache;
   options.pipeline = args.get("pipeline");
   options.pass_options = pass_manager_options(args);
   options.explain = explain_stream(args);

@@ -23,6 +23,21 @@ void add_session_options(ArgParser& args) {
       .option("cache-dir", "", "DIR",
               "where GPU backends keep pipeline and program binaries (default: $XDG_CACHE_HOME/kiln); '' for none")
       .flag("profile", "", "print each kernel's GPU time (a table sorted by time) when done");
+  add_cache_type_option(args);
+}
+
+void add_cache_type_option(ArgParser& args) {
+  args.option("cache-type", "", "T", "the KV cache's dtype: f32, or f16 / bf16 for half the memory and bandwidth",
+              "f32");
+}
+
+absl::StatusOr<ir::DType> cache_type(const ArgParser& args) {
+  const std::string name = args.get("cache-type");
+  absl::StatusOr<ir::DType> dtype = ir::parse_dtype(name);
+  if (!dtype.ok() || *dtype == ir::DType::i32) {
+    return absl::InvalidArgumentError(absl::StrCat("--cache-type ", name, ": expected f32, f16 or bf16"));
+  }
+  return *dtype;
 }
 
 absl::StatusOr<runtime::SessionOptions> session_options(const ArgParser& args) {
@@ -38,6 +53,9 @@ absl::StatusOr<runtime::SessionOptions> session_options(const ArgParser& args) {
   absl::StatusOr<int64_t> chunk = args.get_int("prefill-chunk");
   if (!chunk.ok()) return chunk.status();
   options.programs.prefill_chunk = *chunk;
+  absl::StatusOr<ir::DType> cache = cache_type(args);
+  if (!cache.ok()) return cache.status();
+  options.programs.cache_dtype = *cache;
   if (args.has("threads")) {
     absl::StatusOr<int64_t> threads = args.get_int("threads");
     if (!threads.ok()) return threads.status();

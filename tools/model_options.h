@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "ir/dtype.h"
 #include "runtime/generator.h"
 #include "runtime/session.h"
 #include "tools/arg_parser.h"
@@ -11,12 +12,17 @@
 namespace kiln::cli {
 
 // The options every model command shares: --backend, --device, --ctx,
-// --prefill-chunk, -t/--threads, --cache-dir, --profile.
+// --prefill-chunk, --cache-type, -t/--threads, --cache-dir, --profile.
 void add_session_options(ArgParser& args);
 // SessionOptions from them; progress bars when stderr is a terminal.
 // -t N sets KILN_CPU_THREADS, which the cpu plugin reads when it first
 // runs a kernel; without it the plugin uses the CPUs of the affinity mask.
 absl::StatusOr<runtime::SessionOptions> session_options(const ArgParser& args);
+
+// --cache-type f32|f16|bf16 (llama.cpp's -ctk/-ctv): the KV cache's dtype,
+// f32 unless given. Shared by the model commands and `kiln compile`.
+void add_cache_type_option(ArgParser& args);
+absl::StatusOr<ir::DType> cache_type(const ArgParser& args);
 
 // With --profile, prints the session's per-kernel GPU time table to
 // stderr; an error when the backend cannot profile.

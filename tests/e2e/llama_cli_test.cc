@@ -23,6 +23,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "backends/registry.h"
 #include "frontend/npy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -111,6 +112,78 @@ TEST_F(LlamaCliTest, RunDumpsTheLogitsOfEveryTokenFed) {
   ASSERT_EQ(logits->shape, (std::vector<int64_t>{model_.rows, model_.vocab}));
   const std::span<const float> values(reinterpret_cast<const float*>(logits->data), model_.rows * model_.vocab);
   EXPECT_LE(max_abs_diff(values, model_.logits), 2e-4);
+}
+
+// --cache-type f16 (llama.cpp's -ctk/-ctv f16): the compiled state is half
+// the bytes, and the logits of every token fed move by f16's rounding of k
+// and v (1.2e-3 at most on this model), against the f32 cache's 2e-4
+// agreement with the reference.
+TEST_F(LlamaCliTest, CacheTypeF16HalvesTheStateAndKeepsTheLogitsClose) {
+  std::vector<std::string> states;
+  for (const char* type : {"f32", "f16"}) {
+    const CommandResult compiled = kiln({"compile", model_.path("gguf"), "--ctx", "32", "--cache-type", type, "-o",
+                                         dir_.path() + "/programs.json"});
+    ASSERT_EQ(compiled.exit_code, 0) << compiled.err;
+    const size_t at = compiled.err.find("state ");
+    ASSERT_NE(at, std::string::npos) << compiled.err;
+    states.push_back(compiled.err.substr(at + 6, compiled.err.find(' ', at + 6) - at - 6));
+  }
+  EXPECT_EQ(std::stoll(states[0]), 2 * std::stoll(states[1])) << states[0] << " vs " << states[1];
+
+  const std::string dump = dir_.path() + "/logits_f16_cache.npy";
+  const CommandResult result = kiln({"run", model_.path("gguf"), "--prompt-ids", prompt_ids(), "-n", "6", "--temp",
+                                     "0", "--ignore-eos", "--ctx", "32", "--prefill-chunk", "4", "--cache-type", "f16",
+                                     "--dump-logits", dump});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  absl::StatusOr<frontend::TensorData> logits = frontend::read_npy(dump);
+  ASSERT_TRUE(logits.ok()) << logits.status();
+  ASSERT_EQ(logits->shape, (std::vector<int64_t>{model_.rows, model_.vocab}));
+  const std::span<const float> values(reinterpret_cast<const float*>(logits->data), model_.rows * model_.vocab);
+  const double difference = max_abs_diff(values, model_.logits);
+  std::cerr << "f16 cache vs the f32 reference: max |logit difference| " << difference << "\n";
+  EXPECT_LE(difference, 1e-2);
+  EXPECT_GT(difference, 0.0) << "an f16 cache rounds k and v: the logits cannot all be the f32 run's";
+
+  const CommandResult refused = kiln({"run", model_.path("gguf"), "--prompt-ids", prompt_ids(), "--cache-type", "i32"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;  // a body error: exit 1 with its cause
+  EXPECT_THAT(refused.err, HasSubstr("--cache-type i32: expected f32, f16 or bf16"));
+}
+
+// Every GPU backend with an f16 cache gives the cpu plugin's f16-cache
+// logits: both round the same k and v to f16, so they agree (7e-6 here)
+// far more closely than an f16 cache does with an f32 one (1.2e-3): a
+// backend that kept an f32 cache would fail the 2e-4 bound.
+TEST_F(LlamaCliTest, CacheTypeF16GivesTheCpuLogitsOnEveryGpuBackend) {
+  const auto dump_logits = [&](const std::string& backend) -> std::vector<float> {
+    const std::string dump = absl::StrCat(dir_.path(), "/logits_", backend, ".npy");
+    const CommandResult result = kiln({"run", model_.path("gguf"), "--backend", backend, "--prompt-ids", prompt_ids(),
+                                       "-n", "6", "--temp", "0", "--ignore-eos", "--ctx", "32", "--prefill-chunk", "4",
+                                       "--cache-type", "f16", "--dump-logits", dump});
+    EXPECT_EQ(result.exit_code, 0) << backend << ": " << result.err;
+    absl::StatusOr<frontend::TensorData> logits = frontend::read_npy(dump);
+    if (!logits.ok()) return {};
+    const float* data = reinterpret_cast<const float*>(logits->data);
+    return std::vector<float>(data, data + model_.rows * model_.vocab);
+  };
+  const std::vector<float> cpu = dump_logits("cpu");
+  ASSERT_EQ(cpu.size(), static_cast<size_t>(model_.rows * model_.vocab));
+  int compared = 0;
+  for (const std::string backend : {"vulkan", "opencl"}) {
+    absl::StatusOr<const backends::PluginInfo*> plugin = backends::Registry::global().find(backend);
+    if (!plugin.ok()) {
+      EXPECT_FALSE(backends::backend_required(backend)) << "KILN_REQUIRE_BACKENDS names " << backend << ": "
+                                                         << plugin.status();
+      std::cerr << backend << " is unavailable here, not compared: " << plugin.status() << "\n";
+      continue;
+    }
+    const std::vector<float> gpu = dump_logits(backend);
+    ASSERT_EQ(gpu.size(), cpu.size()) << backend;
+    const double difference = max_abs_diff(gpu, cpu);
+    std::cerr << backend << " vs cpu, both with an f16 cache: max |logit difference| " << difference << "\n";
+    EXPECT_LE(difference, 2e-4) << backend;
+    ++compared;
+  }
+  if (compared == 0) GTEST_SKIP() << "no GPU backend is available here";
 }
 
 TEST_F(LlamaCliTest, RunWithoutATokenizerPrintsTheGeneratedIds) {
