@@ -20,23 +20,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runtime/session.h"
+#include "tests/e2e/kiln_command.h"
 
 namespace kiln::cli {
 namespace {
 
 using ::testing::HasSubstr;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string read_file(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
+using ::kiln::testing::CommandResult;
+using ::kiln::testing::read_file;
 
 class BenchCliTest : public ::testing::Test {
  protected:
@@ -48,14 +40,7 @@ class BenchCliTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  // Arguments are plain words here: no quoting needed.
-  CommandResult kiln(const std::vector<std::string>& args) {
-    std::string command = absl::StrCat(KILN_BINARY_DIR, "/tools/kiln");
-    for (const std::string& arg : args) absl::StrAppend(&command, " ", arg);
-    const std::string out = (dir_ / "stdout").string(), err = (dir_ / "stderr").string();
-    const int status = std::system(absl::StrCat(command, " >", out, " 2>", err).c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
-  }
+  CommandResult kiln(const std::vector<std::string>& args) { return ::kiln::testing::run_kiln(args, dir_.string()); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
   std::filesystem::path dir_;

@@ -18,34 +18,18 @@
 #include "gtest/gtest.h"
 #include "runtime/generator.h"
 #include "runtime/session.h"
+#include "tests/e2e/kiln_command.h"
 #include "tests/e2e/llama_model_fixture.h"
 
 namespace kiln::runtime {
 namespace {
 
+using ::kiln::testing::CommandResult;
 using ::kiln::testing::ModelDir;
+using ::kiln::testing::read_file;
 using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string read_file(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
-std::string quoted(const std::string& arg) {
-  std::string out = "'";
-  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 class ChatCliTest : public ::testing::Test {
  protected:
@@ -60,12 +44,7 @@ class ChatCliTest : public ::testing::Test {
   static std::string model(const std::string& name) { return models_->path() + "/" + name; }
 
   CommandResult kiln(const std::vector<std::string>& args, const std::string& stdin_text = "") {
-    std::string command = absl::StrCat(KILN_BINARY_DIR, "/tools/kiln");
-    for (const std::string& arg : args) absl::StrAppend(&command, " ", quoted(arg));
-    const std::string in = dir_.path() + "/stdin", out = dir_.path() + "/stdout", err = dir_.path() + "/stderr";
-    std::ofstream(in) << stdin_text;
-    const int status = std::system(absl::StrCat(command, " <", in, " >", out, " 2>", err).c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
+    return ::kiln::testing::run_kiln(args, dir_.path(), stdin_text);
   }
 
   static std::unique_ptr<ModelDir> models_;

@@ -29,6 +29,7 @@
 #include "gtest/gtest.h"
 #include "runtime/generator.h"
 #include "runtime/perplexity.h"
+#include "tests/e2e/kiln_command.h"
 #include "tests/e2e/llama_model_fixture.h"
 
 namespace kiln::runtime {
@@ -37,50 +38,28 @@ namespace {
 using ::kiln::testing::cpu_session;
 using ::kiln::testing::make_reference_model;
 using ::kiln::testing::max_abs_diff;
+using ::kiln::testing::CommandResult;
 using ::kiln::testing::ModelDir;
+using ::kiln::testing::read_file;
 using ::kiln::testing::ReferenceModel;
+using ::kiln::testing::run_kiln;
 using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string read_file(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
-std::string quoted(const std::string& arg) {
-  std::string out = "'";
-  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 class LlamaCliTest : public ::testing::Test {
  protected:
   void SetUp() override { model_ = make_reference_model(dir_.path(), "llama_f32"); }
 
-  CommandResult kiln(const std::vector<std::string>& args) { return kiln_redirected(args, dir_.path() + "/stdout"); }
-
-  // kiln with stdout sent to `stdout_path` (a file, /dev/full, ...) and
-  // `stdin_text`, if any, on stdin.
-  CommandResult kiln_redirected(const std::vector<std::string>& args, const std::string& stdout_path,
-                                const std::string& stdin_text = "") {
-    std::string command = absl::StrCat(KILN_BINARY_DIR, "/tools/kiln");
-    for (const std::string& arg : args) absl::StrAppend(&command, " ", quoted(arg));
-    const std::string in = dir_.path() + "/stdin", err = dir_.path() + "/stderr";
-    std::ofstream(in) << stdin_text;
-    const int status = std::system(absl::StrCat(command, " <", in, " >", stdout_path, " 2>", err).c_str());
-    const bool captured = stdout_path == dir_.path() + "/stdout";
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, captured ? read_file(stdout_path) : "", read_file(err)};
+  // kiln with `stdin_text`, if any, on stdin; stdout and stderr captured.
+  CommandResult kiln(const std::vector<std::string>& args, const std::string& stdin_text = "") {
+    return run_kiln(args, dir_.path(), stdin_text);
+  }
+  // kiln with stdout sent to `stdout_path` (a file, /dev/full, ...).
+  CommandResult kiln_redirected(const std::vector<std::string>& args, const std::string& stdout_path) {
+    return run_kiln(args, dir_.path(), "", stdout_path);
   }
 
   // A copy of the HF folder with config.json edited by `edit`.
@@ -381,7 +360,7 @@ TEST_F(LlamaCliTest, PromptFromAFileOrStdin) {
   const std::vector<std::string> common = {"-n", "8", "--temp", "0", "--ignore-eos"};
   const auto run = [&](std::vector<std::string> args, const std::string& stdin_text = "") {
     args.insert(args.end(), common.begin(), common.end());
-    return kiln_redirected(args, dir_.path() + "/stdout", stdin_text);
+    return kiln(args, stdin_text);
   };
   const CommandResult inline_prompt = run({"run", model_.path("gguf"), "-p", "in the east"});
   ASSERT_EQ(inline_prompt.exit_code, 0) << inline_prompt.err;
