@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -28,6 +29,12 @@ const KernelRow<Kernel>* find_kernel(std::span<const KernelRow<Kernel>> table, s
   }
   return nullptr;
 }
+
+// The rope pairs of an rmsnorm_qkv_rope dispatch, which both GPU plugins'
+// gemv kernels compute one per team (kernels/vulkan/matmul.glsl's
+// pair_column): every head of q, k and v (head_dim each) cut into
+// rotary_dim / 2 rotated pairs and the passed-through rest two by two.
+int64_t rope_pair_count(const program::Dispatch& dispatch);
 
 // "dispatches[3] (%h = matmul.gemv)", for messages.
 std::string dispatch_label(const program::Program& program, size_t index);

@@ -24,10 +24,6 @@ bool flag(const program::Dispatch& dispatch, std::string_view name) {
   const program::Constant* c = dispatch.find_constant(name);
   return c != nullptr && c->integer != 0;
 }
-int64_t integer(const program::Dispatch& dispatch, std::string_view name) {
-  const program::Constant* c = dispatch.find_constant(name);
-  return c == nullptr ? 0 : c->integer;
-}
 
 // One work-item per element of result 0 (elementwise and layout kernels).
 int64_t per_result_element(const StepShapes& s, int64_t wg) { return ceil_div(product(s.outputs[0]), wg); }
@@ -61,14 +57,10 @@ int64_t matmul_qkv_gemv_groups(const StepShapes& s, int64_t wg) {
   return gemv_groups(s.dispatch, rows(s.outputs[0]),
                      cols(s.outputs[0]) + cols(s.outputs[1]) + cols(s.outputs[2]), wg);
 }
-// rmsnorm_qkv_rope: a team per rope pair (rmsnorm_qkv_rope_gemv.cl), every
-// head of q, k and v cut into rotary_dim / 2 rotated pairs and the
-// passed-through rest two by two.
+// rmsnorm_qkv_rope: a team per rope pair (rmsnorm_qkv_rope_gemv.cl;
+// backends::support::rope_pair_count).
 int64_t rope_pair_gemv_groups(const StepShapes& s, int64_t wg) {
-  const int64_t head_dim = integer(s.dispatch, "head_dim"), rotary = integer(s.dispatch, "rotary_dim");
-  if (head_dim <= 0) return 0;
-  const int64_t heads = (integer(s.dispatch, "nq") + integer(s.dispatch, "nk") + integer(s.dispatch, "nv")) / head_dim;
-  return gemv_groups(s.dispatch, rows(s.inputs[0]), heads * (rotary / 2 + (head_dim - rotary + 1) / 2), wg);
+  return gemv_groups(s.dispatch, rows(s.inputs[0]), backends::support::rope_pair_count(s.dispatch), wg);
 }
 
 // Tiled: TILE x TILE outputs per group (TILE in prelude.cl).

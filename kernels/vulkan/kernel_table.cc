@@ -60,19 +60,10 @@ uint64_t one_workgroup(const GridContext&) { return 1; }
 uint64_t gemv_columns(const GridContext& c) { return ceil_div(product_columns(c), KILN_VULKAN_GEMV_COLUMNS); }
 
 // rmsnorm_qkv_rope's gemv computes rope pairs, not lone columns
-// (matmul.glsl's pair_column): every head of q, k and v is cut into
-// rotary_dim / 2 rotated pairs and the passed-through rest two by two.
-uint64_t rope_pairs(const GridContext& c) {
-  const auto constant = [&](std::string_view name) -> int64_t {
-    const program::Constant* value = c.dispatch.find_constant(name);
-    return value == nullptr ? 0 : value->integer;
-  };
-  const int64_t head_dim = constant("head_dim"), rotary = constant("rotary_dim");
-  if (head_dim <= 0) return 0;
-  const int64_t heads = (constant("nq") + constant("nk") + constant("nv")) / head_dim;
-  return static_cast<uint64_t>(heads * (rotary / 2 + (head_dim - rotary + 1) / 2));
+// (backends::support::rope_pair_count).
+uint64_t gemv_pairs(const GridContext& c) {
+  return ceil_div(backends::support::rope_pair_count(c.dispatch), KILN_VULKAN_GEMV_COLUMNS / 2);
 }
-uint64_t gemv_pairs(const GridContext& c) { return ceil_div(rope_pairs(c), KILN_VULKAN_GEMV_COLUMNS / 2); }
 
 // attention split: one workgroup per (row of q, kv head, block of
 // KILN_VULKAN_ATTENTION_KEYS cache rows); blocks past this step's KV
