@@ -21,6 +21,9 @@ const SyntheticShape kPresets[] = {
     {.name = "qwen2.5-0.5b", .architecture = "Qwen2ForCausalLM", .hidden = 896, .layers = 24, .heads = 14,
      .kv_heads = 2, .ffn = 4864, .vocab = 151936, .max_context = 32768, .tied = true, .qkv_bias = true,
      .rope_theta = 1000000.0, .rms_norm_eps = 1e-6},
+    {.name = "smollm-135m", .architecture = "LlamaForCausalLM", .hidden = 576, .layers = 30, .heads = 9,
+     .kv_heads = 3, .ffn = 1536, .vocab = 49152, .max_context = 2048, .tied = true, .rope_theta = 10000.0,
+     .rms_norm_eps = 1e-5},
 };
 
 constexpr double kWeightStd = 0.02;

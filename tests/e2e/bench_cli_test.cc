@@ -135,7 +135,7 @@ TEST_F(BenchCliTest, SynthLlamaGgufCarriesLlama3RopeScaling) {
 TEST_F(BenchCliTest, SynthRefusesAnUnknownPresetListingThePresets) {
   const CommandResult r = kiln({"synth", "gpt-5", "-o", path("x")});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("no preset 'gpt-5'; the presets are llama-3.2-1b, llama-3.1-8b, qwen2.5-0.5b"));
+  EXPECT_THAT(r.err, HasSubstr("no preset 'gpt-5'; the presets are llama-3.2-1b, llama-3.1-8b, qwen2.5-0.5b, smollm-135m"));
 }
 
 }  // namespace
