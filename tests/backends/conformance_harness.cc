@@ -295,8 +295,28 @@ const Unsupported* BackendUnderTest::find_unsupported(const OpCase& op_case, con
   return nullptr;
 }
 
+namespace {
+
+// The backends opened for the process, closed when the tests end rather than
+// by a static destructor: NVIDIA's Vulkan and OpenCL drivers tear their own
+// state down at exit, and a device destroyed after that crashes the process
+// (SIGSEGV after every test passed, seen on the H100).
+std::map<std::string, absl::StatusOr<Backend>>& opened_backends() {
+  static auto* opened = new std::map<std::string, absl::StatusOr<Backend>>();
+  return *opened;
+}
+
+class CloseBackends : public ::testing::Environment {
+ public:
+  void TearDown() override { opened_backends().clear(); }
+};
+
+const ::testing::Environment* const kCloseBackends = ::testing::AddGlobalTestEnvironment(new CloseBackends);
+
+}  // namespace
+
 absl::StatusOr<Backend> open_conformance_backend(const std::string& name) {
-  static std::map<std::string, absl::StatusOr<Backend>> opened;
+  std::map<std::string, absl::StatusOr<Backend>>& opened = opened_backends();
   auto it = opened.find(name);
   if (it != opened.end()) return it->second;
   setenv("KILN_PLUGIN_PATH", KILN_BINARY_DIR "/backends", /*overwrite=*/0);
