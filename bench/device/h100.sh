@@ -9,6 +9,8 @@
 #   tests         the plugins' own tests and the end-to-end tests
 #   kernels       bench/vulkan_bench and bench/opencl_bench (gemv GB/s against the
 #                 copy, dispatch cost), JSON under $OUT
+#   fusion        bench/fusion_bench on vulkan and on opencl (rmsnorm, decode attention,
+#                 each fused op of the decode and convert tables fused and unfused), JSON under $OUT
 #   models        the synthetic Llama-3.2-1B shape: kiln bench + the PyTorch peer, and a profile
 #   models8b      the synthetic Llama-3.1-8B shape: the same, without torch.compile
 #   variants      kiln bench --profile of the 1B shape once per plugin build under
@@ -86,6 +88,12 @@ for step in "$@"; do
       run opencl_bench "$root/.device/bin/opencl_bench" --benchmark_repetitions=3 \
         --benchmark_report_aggregates_only=true --benchmark_out="$out/opencl_bench.json" \
         --benchmark_out_format=json ;;
+    fusion)
+      for b in vulkan opencl; do
+        run "fusion_bench-$b" "$root/.device/bin/fusion_bench" --backend "$b" --benchmark_format=console \
+          --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+          --benchmark_out="$out/fusion_bench-$b.json" --benchmark_out_format=json
+      done ;;
     matmul) run vulkan_matmul "$root/.device/bin/vulkan_bench" --benchmark_filter='Matmul' ;;
     models)
       # Llama-3.2-1B's shape in f16: kiln on both GPU backends beside the
