@@ -114,7 +114,7 @@ absl::Status Executable::run(const kiln_step& step) {
   if (status.ok()) status = enqueue_outputs(step);
   // One wait, also after a failed enqueue: nothing enqueued may still read
   // the caller's memory when run returns.
-  const cl_int finished = clFinish(device_.queue());
+  const cl_int finished = device_.finish();
   ++counters.submits;
   if (!status.ok()) return status;
   if (absl::Status s = cl_status(finished, "waiting for the step"); !s.ok()) return s;

@@ -1,5 +1,7 @@
 #include "backends/opencl/device.h"
 
+#include <chrono>
+
 #include "absl/strings/str_cat.h"
 #include "backends/opencl/cl_error.h"
 
@@ -25,6 +27,34 @@ absl::StatusOr<std::unique_ptr<Device>> Device::open(const DeviceEntry& entry, c
                                                      options.cache_dir == nullptr ? "" : options.cache_dir,
                                                      &device->counters_.builds);
   return device;
+}
+
+cl_int Device::finish() {
+  // As the Vulkan plugin's fence wait (backends/vulkan/device.cc): a GPU
+  // step is polled for up to kSpinNanoseconds through a marker's event
+  // before the thread blocks in clFinish, whose wake-up after the GPU is
+  // done costs a decode token tens of microseconds; a CPU device (PoCL)
+  // computes on the cores a poll would take, so it blocks at once.
+  constexpr uint64_t kSpinNanoseconds = 20'000'000;
+  if ((info_.type & CL_DEVICE_TYPE_CPU) == 0) {
+    cl_event marker = nullptr;
+    cl_int status = clEnqueueMarkerWithWaitList(queue(), 0, nullptr, &marker);
+    if (status == CL_SUCCESS) status = clFlush(queue());
+    if (status == CL_SUCCESS) {
+      const ClEvent event(marker);
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(kSpinNanoseconds);
+      cl_int execution = CL_QUEUED;
+      while (status == CL_SUCCESS && execution > CL_COMPLETE && std::chrono::steady_clock::now() < deadline) {
+        status = clGetEventInfo(marker, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof execution, &execution, nullptr);
+      }
+    } else if (marker != nullptr) {
+      clReleaseEvent(marker);
+    }
+    // Always waited for: nothing enqueued may outlive the step's memory.
+    const cl_int finished = clFinish(queue());
+    return status != CL_SUCCESS ? status : finished;
+  }
+  return clFinish(queue());
 }
 
 absl::StatusOr<ClMem> Device::create_buffer(uint64_t bytes, std::string_view what) {

@@ -29,6 +29,10 @@ class Device {
   ProgramCache& programs() { return *programs_; }
   kiln_counters& counters() { return counters_; }
 
+  // clFinish on the queue, after polling a GPU's completion for a while
+  // (device.cc says why).
+  cl_int finish();
+
   // A device buffer of |bytes| (> 0) for |what| ("the arena", "weight chunk
   // 2"), counted as an allocation. Refused, naming both sizes, when larger
   // than CL_DEVICE_MAX_MEM_ALLOC_SIZE.

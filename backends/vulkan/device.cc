@@ -1,6 +1,7 @@
 #include "backends/vulkan/device.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -291,6 +292,24 @@ absl::Status kiln_device::end_one_time(VkCommandBuffer commands, const std::stri
   return status;
 }
 
+VkResult kiln_device::wait_for_fence() {
+  // A GPU step is polled for up to kSpinNanoseconds before the thread
+  // sleeps: NVIDIA's vkWaitForFences wakes about 90 us after the GPU
+  // finishes, 6 % of a Llama-3.2-1B decode token on the H100 (652 -> 692
+  // tok/s polling). A CPU device (lavapipe) computes on the cores a poll
+  // would take, so its steps block at once.
+  constexpr uint64_t kSpinNanoseconds = 20'000'000;
+  if (properties_.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(kSpinNanoseconds);
+    VkResult status = vkGetFenceStatus(device_, fence_);
+    while (status == VK_NOT_READY && std::chrono::steady_clock::now() < deadline) {
+      status = vkGetFenceStatus(device_, fence_);
+    }
+    if (status != VK_NOT_READY) return status;
+  }
+  return vkWaitForFences(device_, 1, &fence_, VK_TRUE, UINT64_MAX);
+}
+
 absl::Status kiln_device::submit(VkCommandBuffer commands, const std::string& what) {
   if (lost_) return absl::UnavailableError(absl::StrCat(what, ": the Vulkan device was lost earlier"));
   VkSubmitInfo submit{};
@@ -300,7 +319,7 @@ absl::Status kiln_device::submit(VkCommandBuffer commands, const std::string& wh
   VkResult result = vkQueueSubmit(queue_, 1, &submit, fence_);
   if (result == VK_SUCCESS) {
     ++counters_.submits;
-    result = vkWaitForFences(device_, 1, &fence_, VK_TRUE, UINT64_MAX);
+    result = wait_for_fence();
     vkResetFences(device_, 1, &fence_);
   }
   if (result == VK_ERROR_DEVICE_LOST) lost_ = true;

@@ -101,6 +101,8 @@ struct kiln_device {
   absl::Status check_validation();
 
  private:
+  // Waits for fence_ after a submit (polling a GPU, blocking on a CPU device).
+  VkResult wait_for_fence();
   kiln_device() = default;
   absl::Status create(uint32_t index, const kiln_device_options& options);
   absl::StatusOr<uint32_t> memory_type(uint32_t allowed, Memory memory) const;
