@@ -9,7 +9,9 @@
 //                                `decode` tables (docs/fusion.md) beside the
 //                                primitive ops it replaces, f16 weights.
 // GBps counts the bytes the op must move (below, per case), the same for
-// the fused and the unfused form, so their ratio is the fusion's speedup.
+// the fused and the unfused form, so their ratio is the fusion's speedup;
+// GBps_net the same over the time less the step's fixed cost (floor_us,
+// step_floor_us), which is what the kernels themselves take.
 // gemv and matmul alone are vulkan_bench's and opencl_bench's.
 //
 // The backend: --backend NAME, else KILN_BENCH_BACKEND, else cpu. --small
@@ -17,6 +19,8 @@
 // PoCL; lavapipe needs it: its largest buffer, 128 MB, is below the 525 MB
 // lm head). The exit status is 1 when any benchmark failed.
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -85,12 +89,38 @@ std::string unfused_pipeline() {
   return absl::StrJoin(passes, ",");
 }
 
+// The fixed cost of a step, measured once: the median of 201 calls of a
+// one-element `scale` (writing the input, the submit, the wait, the
+// readback). On the H100 it is tens of microseconds, as long as most decode
+// kernels themselves, so each benchmark also reports its time less this
+// floor (`us_net`) and the bytes over that (`GBps_net`): the kernels' share.
+double step_floor_us() {
+  static const double floor = [] {
+    absl::StatusOr<BenchGraph> graph = BenchGraph::create(
+        *g_backend, "step floor", "symbol T <= 1\ninput %x : f32[T, 1]\n%y = scale(%x) {scale = 2.0}\noutput %y\n",
+        passes::kDefaultPipeline);
+    if (!graph.ok() || !graph->prepare({{"T", 1}}).ok()) return 0.0;
+    std::vector<double> times;
+    for (int i = 0; i < 201 + kWarmUpSteps; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      if (!graph->run().ok()) return 0.0;
+      const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+      if (i >= kWarmUpSteps) times.push_back(us);
+    }
+    std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
+    return times[times.size() / 2];
+  }();
+  return floor;
+}
+
 // Warms up (the first steps build pipelines and touch every buffer), then
 // times the step. `bytes`: what one call moves.
 void time_steps(benchmark::State& state, BenchGraph& graph, const ir::SymbolValues& step, double bytes) {
+  const double floor_us = step_floor_us();
   absl::Status status = graph.prepare(step);
   for (int i = 0; i < kWarmUpSteps && status.ok(); ++i) status = graph.run();
   if (!status.ok()) return fail(state, status);
+  const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
     if (status = graph.run(); !status.ok()) {
       fail(state, status);
@@ -102,6 +132,11 @@ void time_steps(benchmark::State& state, BenchGraph& graph, const ir::SymbolValu
       benchmark::Counter(1e-6, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
   state.counters["bytes"] = bytes;
   state.counters["dispatches"] = static_cast<double>(graph.program().dispatches.size());
+  const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() /
+                    static_cast<double>(std::max<benchmark::IterationCount>(state.iterations(), 1));
+  state.counters["floor_us"] = floor_us;
+  state.counters["us_net"] = us - floor_us;
+  state.counters["GBps_net"] = us > floor_us ? bytes / ((us - floor_us) * 1e3) : 0.0;
 }
 
 // ---- rmsnorm ------------------------------------------------------------------
