@@ -56,6 +56,15 @@ def import_torch():
     GQA_IN_SDPA = tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2]) >= (2, 5)
 
 
+def sdpa(q, k, v, mask):
+    """scaled_dot_product_attention with a boolean mask (True: attend), or
+    its definition where torch lacks it (before 2.0: Debian 12's 1.13)."""
+    if hasattr(F, "scaled_dot_product_attention"):
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    scores = (q @ k.transpose(-2, -1)) / math.sqrt(q.shape[-1])
+    return torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1) @ v
+
+
 # ---- loading -----------------------------------------------------------------
 def safetensors_files(model_dir: str) -> list[str]:
     index = os.path.join(model_dir, "model.safetensors.index.json")
@@ -175,8 +184,8 @@ class Llama:
             out = F.scaled_dot_product_attention(q.transpose(0, 1), keys, values, attn_mask=mask, enable_gqa=True)
         else:
             group = self.heads // self.kv_heads
-            out = F.scaled_dot_product_attention(q.transpose(0, 1), keys.repeat_interleave(group, dim=0),
-                                                 values.repeat_interleave(group, dim=0), attn_mask=mask)
+            out = sdpa(q.transpose(0, 1), keys.repeat_interleave(group, dim=0),
+                       values.repeat_interleave(group, dim=0), mask)
         return self.linear(out.transpose(0, 1).reshape(T, self.heads * self.head_dim), p + "o_proj")
 
     def mlp(self, layer: int, x):
