@@ -215,6 +215,12 @@ typedef struct kiln_backend_api {
    * off. Blocks. */
   int32_t (*get_profile)(kiln_executable* executable, kiln_profile_entry* out_entries, uint32_t capacity,
                          uint32_t* out_count, kiln_error* error);
+  /* What |device| is as opened, where its options change what probe said
+   * (the cpu plugin's name and compute_units count the threads of its
+   * pool, which options.threads sets). Fills the fields of the caller's
+   * struct_size. May be null: the device is then its probe entry. Never
+   * fails; does not block. */
+  void (*get_device_capabilities)(const kiln_device* device, kiln_capabilities* out_capabilities);
 } kiln_backend_api;
 
 /* The smallest version-2 table: every entry up to run. Entries appended

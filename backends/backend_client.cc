@@ -1,10 +1,12 @@
 #include "backends/backend_client.h"
 
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "backends/capabilities.h"
 #include "program/program_json.h"
 
 namespace kiln::backends {
@@ -67,6 +69,14 @@ absl::StatusOr<Backend> Backend::open(std::string_view name, const BackendOption
   backend.api_ = plugin.api;
   backend.device_ = std::shared_ptr<kiln_device>(device, plugin.api->destroy_device);
   backend.device_info_ = plugin.devices[index];
+  // The device as opened, where its options changed what probe said (the
+  // cpu plugin's thread count).
+  if (plugin.api->struct_size > offsetof(kiln_backend_api, get_device_capabilities) &&
+      plugin.api->get_device_capabilities != nullptr) {
+    kiln_capabilities caps = empty_capabilities();
+    plugin.api->get_device_capabilities(device, &caps);
+    backend.device_info_ = {caps, to_target(plugin.name, caps), backends::device_name(caps)};
+  }
   return backend;
 }
 

@@ -113,6 +113,9 @@ class Backend {
 
   const std::string& name() const { return plugin_; }
   // What the compiler's passes read; backend is the plugin's name.
+  // The device as opened (get_device_capabilities where the plugin has it,
+  // else its probe entry): the cpu plugin's name counts the threads the
+  // options gave it.
   const passes::Target& capabilities() const { return device_info_.target; }
   const std::string& device_name() const { return device_info_.name; }
   const DeviceInfo& device_info() const { return device_info_; }

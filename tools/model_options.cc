@@ -1,6 +1,5 @@
 #include "tools/model_options.h"
 
-#include <cstdlib>
 #include <iostream>
 #include <random>
 
@@ -62,9 +61,9 @@ absl::StatusOr<runtime::SessionOptions> session_options(const ArgParser& args) {
     if (*threads < 1 || *threads > 1024) {
       return absl::InvalidArgumentError(absl::StrCat("--threads ", *threads, " must be between 1 and 1024"));
     }
-    // The cpu plugin's pool is sized once, when a kernel or a probe first
-    // asks for it, so the count must be in place before any plugin loads.
-    ::setenv("KILN_CPU_THREADS", absl::StrCat(*threads).c_str(), /*overwrite=*/1);
+    // The device option, which the cpu plugin's device sizes its pool by;
+    // it wins over KILN_CPU_THREADS.
+    options.device.threads = static_cast<int>(*threads);
   }
   if (args.has("device")) {
     absl::StatusOr<int64_t> device = args.get_int("device");

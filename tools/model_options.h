@@ -15,8 +15,9 @@ namespace kiln::cli {
 // --prefill-chunk, --cache-type, -t/--threads, --cache-dir, --profile.
 void add_session_options(ArgParser& args);
 // SessionOptions from them; progress bars when stderr is a terminal.
-// -t N sets KILN_CPU_THREADS, which the cpu plugin reads when it first
-// runs a kernel; without it the plugin uses the CPUs of the affinity mask.
+// -t N is the device option `threads` (kiln_device_options), which the cpu
+// plugin sizes its device's pool by; without it the plugin takes
+// KILN_CPU_THREADS, else the CPUs of the affinity mask.
 absl::StatusOr<runtime::SessionOptions> session_options(const ArgParser& args);
 
 // --cache-type f32|f16|bf16 (llama.cpp's -ctk/-ctv): the KV cache's dtype,

@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
-#include "kernels/cpu/parallel_for.h"
+#include "kernels/cpu/thread_pool.h"
 
 namespace kiln::backends::cpu {
 namespace {
@@ -32,26 +32,30 @@ uint64_t physical_memory_bytes() {
   return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
 }
 
-std::string device_name() {
-  const int threads = kernels::cpu::parallel_threads();
+std::string device_name(int threads) {
   return absl::StrCat(cpu_model(), " (", threads, threads == 1 ? " thread)" : " threads)");
 }
 
 }  // namespace
 
-Device open_device(const kiln_device_options&) {
-  Device device{device_name(), {}};
+absl::StatusOr<Device> open_device(const kiln_device_options& options) {
+  if (options.threads < 0 || options.threads > 1024) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("device option threads = ", options.threads, ": expected 1 to 1024, or 0 for the default"));
+  }
+  const int threads = options.threads > 0 ? options.threads : kernels::cpu::default_threads();
+  Device device{{}, std::make_unique<kernels::cpu::ThreadPool>(threads)};
   device.counters.struct_size = sizeof device.counters;
   return device;
 }
 
-kiln_capabilities capabilities() {
+kiln_capabilities capabilities(int threads) {
   kiln_capabilities caps{};
   caps.struct_size = sizeof caps;
-  std::strncpy(caps.device_name, device_name().c_str(), sizeof caps.device_name - 1);
+  std::strncpy(caps.device_name, device_name(threads).c_str(), sizeof caps.device_name - 1);
   std::strncpy(caps.driver, "kiln cpu reference kernels", sizeof caps.driver - 1);
   caps.device_type = KILN_DEVICE_CPU;
-  caps.compute_units = static_cast<uint32_t>(kernels::cpu::parallel_threads());
+  caps.compute_units = static_cast<uint32_t>(threads);
   caps.device_memory_bytes = physical_memory_bytes();
   caps.max_buffer_bytes = physical_memory_bytes();
   caps.max_workgroup_size = 1;

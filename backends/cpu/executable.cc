@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "backends/support/kernel_table.h"
 #include "backends/support/program_checks.h"
+#include "kernels/cpu/thread_pool.h"
 
 namespace kiln::backends::cpu {
 
@@ -84,6 +85,7 @@ absl::Status Executable::run(const kiln_step& step) {
                 input.bytes);
     device_.counters.bytes_to_device += input.bytes;
   }
+  const kernels::cpu::ScopedPool pool(device_.pool.get());
   for (BoundDispatch& bound : dispatches_) {
     set_extents(bound);
     const kernels::cpu::KernelArgs args{program_.dispatches[bound.index], bound.inputs, bound.outputs, step_};

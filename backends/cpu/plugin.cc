@@ -41,7 +41,7 @@ int32_t probe(kiln_capabilities* out_devices, uint32_t capacity, uint32_t* out_c
       return s;
     }
     *out_count = 1;
-    if (capacity > 0) support::copy_fitting(capabilities(), out_devices);
+    if (capacity > 0) support::copy_fitting(capabilities(kernels::cpu::default_threads()), out_devices);
     return absl::OkStatus();
   });
 }
@@ -52,12 +52,19 @@ int32_t create_device(uint32_t index, const kiln_device_options* options, kiln_d
     if (absl::Status s = require(out_device != nullptr, "out_device"); !s.ok()) return s;
     *out_device = nullptr;
     if (index != 0) return absl::OutOfRangeError("the cpu plugin has one device, index 0");
-    *out_device = new kiln_device{open_device(support::read_options(options))};
+    absl::StatusOr<Device> device = open_device(support::read_options(options));
+    if (!device.ok()) return device.status();
+    *out_device = new kiln_device{*std::move(device)};
     return absl::OkStatus();
   });
 }
 
 void destroy_device(kiln_device* device) { delete device; }
+
+void get_device_capabilities(const kiln_device* device, kiln_capabilities* out_capabilities) {
+  if (device == nullptr || out_capabilities == nullptr) return;
+  support::copy_fitting(capabilities(device->device.pool->threads()), out_capabilities);
+}
 
 void get_counters(const kiln_device* device, kiln_counters* out_counters) {
   if (device == nullptr || out_counters == nullptr) return;
@@ -171,6 +178,7 @@ constexpr kiln_backend_api kApi = {
     .bind = bind,
     .run = run,
     .get_profile = get_profile,
+    .get_device_capabilities = get_device_capabilities,
 };
 
 }  // namespace

@@ -176,6 +176,7 @@ constexpr kiln_backend_api kApi = {
     .bind = bind,
     .run = run,
     .get_profile = get_profile,
+    .get_device_capabilities = nullptr,  // the opened device is its probe entry
 };
 
 }  // namespace

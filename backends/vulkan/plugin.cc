@@ -208,6 +208,7 @@ const kiln_backend_api kApi = {
     bind,
     run,
     get_profile,
+    nullptr,  // get_device_capabilities: the opened device is its probe entry
 };
 
 }  // namespace

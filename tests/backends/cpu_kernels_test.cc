@@ -3,9 +3,11 @@
 // malformed Program, each naming its node.
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "backends/support/kernel_table.h"
@@ -13,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "kernels/cpu/kernel.h"
 #include "kernels/cpu/parallel_for.h"
+#include "kernels/cpu/thread_pool.h"
 
 namespace kiln::kernels::cpu {
 namespace {
@@ -189,6 +192,28 @@ TEST(CpuKernelsTest, NestedParallelForRunsInline) {
     }
   });
   EXPECT_EQ(total.load(), 800);
+}
+
+// A pool's jobs after its workers have slept (past the spin, in the futex
+// wait) and while they spin, at several sizes, each job's plain writes seen
+// by the poster when it returns; a pool installed with ScopedPool is the one
+// parallel_for uses; destroying a pool joins its sleeping workers.
+TEST(CpuKernelsTest, ThreadPoolRunsEveryChunkWhetherItsWorkersSpinOrSleep) {
+  for (int threads : {1, 2, 3, 5}) {
+    ThreadPool pool(threads);
+    ASSERT_EQ(pool.threads(), threads);
+    const ScopedPool use(&pool);
+    EXPECT_EQ(parallel_threads(), threads);
+    std::vector<int> seen(64, -1);
+    for (int job = 0; job < 40; ++job) {
+      if (job % 4 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      const int64_t count = 2 + job % 60;
+      parallel_for(count, kInlineCost, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) seen[i] = job;
+      });
+      for (int64_t i = 0; i < count; ++i) ASSERT_EQ(seen[i], job) << threads << " threads, item " << i;
+    }
+  }
 }
 
 struct ErrorCase {

@@ -4,12 +4,17 @@
 // and the errors each entry refuses with. The Programs are written by hand,
 // so these tests hold whatever the passes emit.
 
+#include <chrono>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "backends/backend_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -172,6 +177,16 @@ TEST(ExecutableTest, ReportsTheCpuDevice) {
   EXPECT_EQ(cpu.capabilities().shared_memory_bytes, 0);
   EXPECT_THAT(cpu.device_name(), HasSubstr("thread"));
   EXPECT_EQ(cpu.device_info().caps.device_type, static_cast<uint32_t>(KILN_DEVICE_CPU));
+}
+
+TEST(ExecutableTest, TheThreadsOptionIsTheDevicesThreadCount) {
+  ASSERT_TRUE(testing::open_backend("cpu").ok());  // points KILN_PLUGIN_PATH at the build
+  BackendOptions options;
+  options.threads = 3;
+  absl::StatusOr<Backend> three = Backend::open("cpu", options);
+  ASSERT_TRUE(three.ok()) << three.status();
+  EXPECT_THAT(three->device_name(), HasSubstr("(3 threads)"));
+  EXPECT_EQ(three->device_info().caps.compute_units, 3u);
 }
 
 TEST(ExecutableTest, OneCallWritesRunsAndReadsAndIsCounted) {
@@ -502,6 +517,65 @@ TEST_F(CAbiTest, ADeviceIndexPastTheListIsRefused) {
   kiln_device* device = nullptr;
   EXPECT_EQ(api_->create_device(1, nullptr, &device, &error_), KILN_ERROR_OUT_OF_RANGE);
   EXPECT_STREQ(error_.message, "the cpu plugin has one device, index 0");
+  EXPECT_EQ(device, nullptr);
+}
+
+// Threads of this process (Linux's /proc/self/task), or -1 where that is
+// not there to read.
+int process_threads() {
+  std::error_code error;
+  int count = 0;
+  for (std::filesystem::directory_iterator it("/proc/self/task", error), end; !error && it != end;
+       it.increment(error)) {
+    ++count;
+  }
+  return error ? -1 : count;
+}
+
+// A joined thread leaves /proc/self/task shortly after join returns.
+bool threads_return_to(int count) {
+  for (int wait = 0; wait < 200 && process_threads() != count; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return process_threads() == count;
+}
+
+// options.threads sizes the device's pool (threads - 1 workers beside the
+// calling thread) and wins over KILN_CPU_THREADS, the fallback when it is
+// 0; get_device_capabilities reports the count. A plugin that ignored the
+// option would start the default's workers (KILN_CPU_THREADS = 4 here).
+TEST_F(CAbiTest, TheThreadsOptionSizesTheDevicesPool) {
+  const char* saved = std::getenv("KILN_CPU_THREADS");
+  const std::string previous = saved != nullptr ? saved : "";
+  ::setenv("KILN_CPU_THREADS", "4", 1);
+  const int before = process_threads();
+  for (const int32_t threads : {1, 2, 5, 0}) {
+    kiln_device_options options{};
+    options.struct_size = sizeof options;
+    options.threads = threads;
+    kiln_device* device = nullptr;
+    ASSERT_EQ(api_->create_device(0, &options, &device, &error_), KILN_OK) << error_.message;
+    const int expected = threads > 0 ? threads : 4;
+    kiln_capabilities caps{};
+    caps.struct_size = sizeof caps;
+    api_->get_device_capabilities(device, &caps);
+    EXPECT_EQ(caps.compute_units, static_cast<uint32_t>(expected)) << "threads = " << threads;
+    EXPECT_THAT(caps.device_name, HasSubstr(absl::StrCat("(", expected, expected == 1 ? " thread)" : " threads)")));
+    const int with_device = process_threads();
+    api_->destroy_device(device);
+    if (before > 0) {
+      EXPECT_EQ(with_device, before + expected - 1) << "threads = " << threads;
+      EXPECT_TRUE(threads_return_to(before)) << "the workers of threads = " << threads << " were not joined";
+    }
+  }
+  saved != nullptr ? ::setenv("KILN_CPU_THREADS", previous.c_str(), 1) : ::unsetenv("KILN_CPU_THREADS");
+
+  kiln_device_options negative{};
+  negative.struct_size = sizeof negative;
+  negative.threads = -2;
+  kiln_device* device = nullptr;
+  EXPECT_EQ(api_->create_device(0, &negative, &device, &error_), KILN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(error_.message, "device option threads = -2: expected 1 to 1024, or 0 for the default");
   EXPECT_EQ(device, nullptr);
 }
 

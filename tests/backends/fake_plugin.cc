@@ -134,6 +134,7 @@ const kiln_backend_api kApi = {
     .bind = bind,
     .run = run,
     .get_profile = get_profile,
+    .get_device_capabilities = nullptr,
 };
 
 }  // namespace
