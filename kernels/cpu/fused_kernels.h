@@ -28,5 +28,7 @@ absl::Status run_fused_ffn_vector(const KernelArgs& args);
 absl::Status run_fused_gate_up_vector(const KernelArgs& args);
 absl::Status run_matmul_rmsnorm_vector(const KernelArgs& args);
 absl::Status run_matmul_qkv_vector(const KernelArgs& args);
+// residual_rmsnorm through the SIMD row kernel (rmsnorm_vector.cc).
+absl::Status run_residual_rmsnorm_vector(const KernelArgs& args);
 
 }  // namespace kiln::kernels::cpu

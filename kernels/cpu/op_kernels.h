@@ -20,10 +20,12 @@ absl::Status run_gelu(const KernelArgs& args);
 absl::Status run_relu(const KernelArgs& args);
 absl::Status run_cast(const KernelArgs& args);
 absl::Status run_rmsnorm(const KernelArgs& args);
+absl::Status run_rmsnorm_vector(const KernelArgs& args);  // rmsnorm_vector.cc
 absl::Status run_layernorm(const KernelArgs& args);
 absl::Status run_softmax(const KernelArgs& args);
 absl::Status run_rope(const KernelArgs& args);
 absl::Status run_attention(const KernelArgs& args);
+absl::Status run_attention_vector(const KernelArgs& args);  // attention_vector.cc
 absl::Status run_kv_write(const KernelArgs& args);
 absl::Status run_transpose(const KernelArgs& args);
 absl::Status run_concat(const KernelArgs& args);

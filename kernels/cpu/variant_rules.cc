@@ -26,6 +26,17 @@ VariantTable cpu_variant_table() {
               {.name = "cpu.fused.vector", .pattern = "y:fused_ffn|fused_gate_up|matmul_rmsnorm|matmul_qkv",
                .when = {}, .variant = "vector",
                .why = "the fused kernel's projections through the SIMD gemv / blocked matmul"},
+              // Row kernels of f32 activations. A cache or gain of f32, f16
+              // or bf16 is widened as it is loaded.
+              {.name = "cpu.attention.vector", .pattern = "y:attention(q, k, v)",
+               .when = {dtype_is("q", ir::DType::f32), dtype_is("y", ir::DType::f32), same_dtype({"k", "v"})},
+               .variant = "vector", .why = "SIMD scores and an online softmax in f32, the cache read in place"},
+              {.name = "cpu.rmsnorm.vector", .pattern = "y:rmsnorm(x, g)",
+               .when = {dtype_is("x", ir::DType::f32), dtype_is("y", ir::DType::f32)},
+               .variant = "vector", .why = "SIMD sum of squares and scaling in f32"},
+              {.name = "cpu.residual_rmsnorm.vector", .pattern = "y:residual_rmsnorm(a, b, g)",
+               .when = {dtype_is("a", ir::DType::f32), dtype_is("b", ir::DType::f32)},
+               .variant = "vector", .why = "the residual add, sum of squares and scaling in one SIMD pass each"},
               {.name = "cpu.reference", .pattern = "y:*", .when = {}, .variant = "reference",
                .why = "the cpu plugin runs one plain reference kernel per op"},
           }};

@@ -8,6 +8,19 @@
 namespace kiln::backends::testing {
 namespace {
 
+// The ops with a "vector" kernel beside the reference in
+// kernels/cpu/kernel_table.cc.
+const std::map<std::string, std::vector<Variant>> kCpuVariants = {
+    {"matmul", {{"reference"}, {"vector"}}},
+    {"attention", {{"reference"}, {"vector"}}},
+    {"rmsnorm", {{"reference"}, {"vector"}}},
+    {"residual_rmsnorm", {{"reference"}, {"vector"}}},
+    {"fused_ffn", {{"reference"}, {"vector"}}},
+    {"fused_gate_up", {{"reference"}, {"vector"}}},
+    {"matmul_rmsnorm", {{"reference"}, {"vector"}}},
+    {"matmul_qkv", {{"reference"}, {"vector"}}},
+};
+
 // The ops with more than one kernel in kernels/vulkan/kernel_table.cc.
 const std::map<std::string, std::vector<Variant>> kVulkanVariants = {
     {"matmul", {{"gemv"}, {"gemv_subgroup", "subgroups"}, {"tiled"}, {"coopmat", "cooperative_matrix"}}},
@@ -53,7 +66,7 @@ const std::vector<Unsupported> kOpenclUnsupported = {
 
 const std::vector<BackendUnderTest>& backends_under_test() {
   static const std::vector<BackendUnderTest> kBackends = {
-      {"cpu", {}, {}},
+      {"cpu", kCpuVariants, {}},
       {"vulkan", kVulkanVariants, kVulkanUnsupported},
       {"opencl", kOpenclVariants, kOpenclUnsupported},
   };

@@ -695,9 +695,30 @@ output %q)", .steps = {{{"P", 0}, {"T", 1}}, {{"P", 39}, {"T", 1}}, {{"P", 40}, 
   };
 }
 
+// The cpu plugin's two kernels of these ops (conformance_backends.cc): the
+// reference, forced on every case of the op, and "vector", forced on every
+// case of the form its variant-table row takes (f32 activations and
+// results), which is every case of the op but those listed.
+const std::vector<std::string> kCpuVectorOps = {"matmul",    "attention",     "rmsnorm",        "residual_rmsnorm",
+                                                "fused_ffn", "fused_gate_up", "matmul_rmsnorm", "matmul_qkv"};
+const std::vector<std::string> kNotCpuVectorForm = {
+    "matmul_batched_b", "matmul_batched_transposed_b",  // a 3-D weight
+    "matmul_f16_activations", "rmsnorm_f16",            // f16 activations
+};
+
+void force_cpu_variants(OpCase& op_case) {
+  if (!absl::c_linear_search(kCpuVectorOps, op_case.op)) return;
+  std::vector<std::string> variants = {"reference"};
+  if (!absl::c_linear_search(kNotCpuVectorForm, op_case.name)) variants.push_back("vector");
+  for (const std::string& variant : variants) {
+    if (!absl::c_linear_search(op_case.force, variant)) op_case.force.push_back(variant);
+  }
+}
+
 std::vector<OpCase> all_cases() {
   std::vector<OpCase> cases = primitive_cases();
   for (OpCase& op_case : fused_cases()) cases.push_back(std::move(op_case));
+  for (OpCase& op_case : cases) force_cpu_variants(op_case);
   return cases;
 }
 

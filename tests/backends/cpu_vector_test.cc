@@ -1,7 +1,9 @@
 // The Highway vector kernels (kernels/cpu/vector) on every instruction set
 // this machine runs, each forced in turn, against a plain double-precision
 // loop on odd shapes: sizes that are not multiples of any vector width, so
-// every tile, remainder row and partial vector is taken.
+// every tile, remainder row and partial vector is taken. The projections'
+// tolerance is stated here; the row kernels' (attention, rmsnorm) above
+// their tests.
 //
 // Tolerance. The weights are drawn as stored bits and the reference reads
 // the exact value those bits mean (f16 and bf16 widen to f32 exactly), so
@@ -22,8 +24,10 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "kernels/cpu/vector/attention.h"
 #include "kernels/cpu/vector/gemv.h"
 #include "kernels/cpu/vector/matmul.h"
+#include "kernels/cpu/vector/rmsnorm.h"
 #include "kernels/cpu/vector/targets.h"
 
 namespace kiln::kernels::cpu::vector {
@@ -264,6 +268,116 @@ TEST_P(CpuVectorTest, MatmulRowsEqualGemvBitForBit) {
         run_gemv(type, GemvArgs{p.x.data() + row * p.k, p.w.data(), p.bias.data(), y_row.data(), p.n, p.k, layout}, 0,
                  p.n);
         EXPECT_EQ(std::memcmp(y_row.data(), y.data() + row * p.n, p.n * sizeof(float)), 0) << "row " << row;
+      }
+    }
+  }
+}
+
+// ---- Row kernels: attention and rmsnorm -------------------------------------
+
+void run_attention_row(WeightType type, const AttentionRowArgs& args) {
+  switch (type) {
+    case WeightType::f32: return attend_row_f32(args);
+    case WeightType::f16: return attend_row_f16(args);
+    case WeightType::bf16: return attend_row_bf16(args);
+  }
+}
+
+// attention of one query row over `keys` cache rows (`heads` kv heads a
+// row, the query reading head 1 or 0), against a double loop over the exact
+// cache values. Tolerance: each score is an f32 dot product of head_dim
+// terms, within e_s = (head_dim + 16) * 2^-24 * scale * max_j sum_i |q_i k_ji|
+// of exact (the bound above); a shift of the scores by at most e_s moves
+// each softmax weight by at most 2 e_s relative, exp adds 1 ulp and the f32
+// sums of weights and of weighted values (keys terms) (keys + 8) * 2^-24
+// each, so every output is within max|v| * (4 e_s + (keys + 16) * 2^-23).
+TEST_P(CpuVectorTest, AttentionRowMatchesDoubleLoop) {
+  // (keys, head_dim): within one block of 64 keys, exactly one, across two
+  // and several; head dims below a vector, odd, and several vectors.
+  const int64_t shapes[][2] = {{1, 1}, {3, 5}, {64, 32}, {65, 17}, {200, 64}, {300, 67}, {129, 80}};
+  for (WeightType type : kWeightTypes) {
+    for (const auto& [keys, dim] : shapes) {
+      SCOPED_TRACE(std::string(type_name(type)) + " keys=" + std::to_string(keys) + " head_dim=" + std::to_string(dim));
+      const int64_t heads = 2, stride = heads * dim;
+      std::mt19937 rng(static_cast<uint32_t>(keys * 131 + dim));
+      const std::vector<float> q = random_floats(dim, rng);
+      const Weights k = random_weights(type, keys * stride, rng), v = random_weights(type, keys * stride, rng);
+      const int64_t head = keys % 2;  // which kv head of each row
+      const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
+      std::vector<float> out(dim + 1, std::numeric_limits<float>::quiet_NaN());
+      const size_t offset = static_cast<size_t>(head * dim) * (type == WeightType::f32 ? 4 : 2);
+      run_attention_row(type, {.q = q.data(), .k = static_cast<const uint8_t*>(k.data()) + offset,
+                               .v = static_cast<const uint8_t*>(v.data()) + offset, .row_stride = stride,
+                               .keys = keys, .head_dim = dim, .scale = scale, .out = out.data()});
+      std::vector<double> scores(keys);
+      double max_score = -INFINITY, score_magnitude = 0.0, max_value = 0.0;
+      for (int64_t j = 0; j < keys; ++j) {
+        double dot = 0.0, magnitude = 0.0;
+        for (int64_t i = 0; i < dim; ++i) {
+          dot += q[i] * k.values[j * stride + head * dim + i];
+          magnitude += std::abs(q[i] * k.values[j * stride + head * dim + i]);
+          max_value = std::max(max_value, std::abs(v.values[j * stride + head * dim + i]));
+        }
+        scores[j] = dot * scale;
+        max_score = std::max(max_score, scores[j]);
+        score_magnitude = std::max(score_magnitude, magnitude * scale);
+      }
+      const double score_error = (dim + 16) * std::ldexp(score_magnitude, -24);
+      const double tolerance = max_value * (4 * score_error + (keys + 16) * std::ldexp(1.0, -23));
+      double total = 0.0;
+      std::vector<double> want(dim, 0.0);
+      for (int64_t j = 0; j < keys; ++j) {
+        const double w = std::exp(scores[j] - max_score);
+        total += w;
+        for (int64_t i = 0; i < dim; ++i) want[i] += w * v.values[j * stride + head * dim + i];
+      }
+      for (int64_t i = 0; i < dim; ++i) {
+        EXPECT_NEAR(out[i], want[i] / total, tolerance) << "element " << i;
+      }
+      EXPECT_TRUE(std::isnan(out[dim])) << "wrote past head_dim";
+    }
+  }
+}
+
+void run_rmsnorm_row(WeightType type, const RmsnormRowArgs& args) {
+  switch (type) {
+    case WeightType::f32: return rmsnorm_row_f32(args);
+    case WeightType::f16: return rmsnorm_row_f16(args);
+    case WeightType::bf16: return rmsnorm_row_bf16(args);
+  }
+}
+
+// rmsnorm of one row, alone and after a residual add, against a double
+// loop. Tolerance: the f32 sum of d squares is within (d + 16) * 2^-24 of
+// exact relative (the bound above, all terms positive), which the square
+// root halves; the division, eps's add, the root and the two products each
+// round once: every output within |x g| / rms * ((d + 16) / 2 + 6) * 2^-24.
+// The sum written with a residual is x + r rounded to f32: exact.
+TEST_P(CpuVectorTest, RmsnormRowMatchesDoubleLoop) {
+  for (WeightType type : kWeightTypes) {
+    for (int64_t d : kSizes) {
+      for (bool residual : {false, true}) {
+        SCOPED_TRACE(std::string(type_name(type)) + " d=" + std::to_string(d) + (residual ? " +residual" : ""));
+        std::mt19937 rng(static_cast<uint32_t>(d * 7 + residual));
+        const std::vector<float> x = random_floats(d, rng), r = random_floats(d, rng);
+        const Weights g = random_weights(type, d, rng);
+        const float eps = 1e-5f;
+        std::vector<float> sum(d + 1, std::numeric_limits<float>::quiet_NaN()), y(d + 1, sum[0]);
+        run_rmsnorm_row(type, {.x = x.data(), .residual = residual ? r.data() : nullptr, .g = g.data(), .d = d,
+                               .eps = eps, .sum = sum.data(), .y = y.data()});
+        std::vector<float> row = x;
+        if (residual) {
+          for (int64_t i = 0; i < d; ++i) row[i] = x[i] + r[i];
+          EXPECT_EQ(std::memcmp(sum.data(), row.data(), d * sizeof(float)), 0) << "the sums";
+        }
+        double squares = 0.0;
+        for (int64_t i = 0; i < d; ++i) squares += static_cast<double>(row[i]) * row[i];
+        const double inverse_rms = 1.0 / std::sqrt(squares / static_cast<double>(d) + eps);
+        for (int64_t i = 0; i < d; ++i) {
+          const double want = row[i] * inverse_rms * g.values[i];
+          EXPECT_NEAR(y[i], want, std::abs(want) * ((d + 16) / 2.0 + 6) * std::ldexp(1.0, -24)) << "element " << i;
+        }
+        EXPECT_TRUE(std::isnan(y[d])) << "wrote past d";
       }
     }
   }
