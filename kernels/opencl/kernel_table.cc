@@ -92,6 +92,22 @@ int64_t top_k_scratch(const StepShapes& s) {
   return 16 + top_k_slices(s, 0) * std::min(cols(s.outputs[0]), kTopKSlice) * 8;
 }
 
+// attention decode: one work-group per (query row, kv head, block of
+// kAttentionDecodeKeys cache rows; DECODE_KEYS in attention_decode.cl, one
+// key per work-item, so exactly that many work-items); blocks past the
+// step's KV length do nothing. Its scratch, per (row, kv head): a counter
+// padded to 16 bytes, then per (block, query head of the group) the
+// block's max, sum and Dh partial sums, 4-byte words.
+constexpr int64_t kAttentionDecodeKeys = 256;
+int64_t attention_decode_blocks(const StepShapes& s, int64_t) {
+  return s.inputs[0][0] * s.inputs[1][1] * ceil_div(s.inputs[1][0], kAttentionDecodeKeys);
+}
+int64_t attention_decode_scratch(const StepShapes& s) {
+  const int64_t group = s.inputs[0][1] / s.inputs[1][1];
+  const int64_t record = 4 + ceil_div(s.inputs[1][0], kAttentionDecodeKeys) * group * (s.inputs[0][2] + 2);
+  return 4 * record * s.inputs[0][0] * s.inputs[1][1];
+}
+
 constexpr OpenclKernel elementwise{per_result_element, 256};
 constexpr OpenclKernel per_row{per_input_row, 256};
 constexpr OpenclKernel gemv{matmul_gemv_groups, 256};
@@ -123,6 +139,7 @@ constexpr auto kKernels = std::to_array<KernelRow>({
     {"softmax", "workgroup", per_row},
     {"rope", "elementwise", {per_rope_item, 256}},
     {"attention", "workgroup", {per_input_row, 128}},
+    {"attention", "decode", {attention_decode_blocks, kAttentionDecodeKeys, true, attention_decode_scratch}},
     {"kv_write", "elementwise", {per_input1_element, 256}},
     {"transpose", "elementwise", elementwise},
     {"concat", "elementwise", elementwise},

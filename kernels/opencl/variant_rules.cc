@@ -21,6 +21,7 @@ namespace kiln::kernels::opencl {
 passes::VariantTable variant_table() {
   using passes::cols_at_least;
   using passes::decode;
+  using passes::dim_at_most;
   using passes::target_has_subgroups;
   constexpr const char* kGemvSubgroupWhy = "decode with subgroups: each output's lanes summed by sub_group_reduce_add";
   // top_k: from this row length on, one work-group scanning the row K times
@@ -69,6 +70,12 @@ passes::VariantTable variant_table() {
                .when = {target_has_subgroups()}, .variant = "gemv_subgroup", .why = kGemvSubgroupWhy},
               {.name = "opencl.rmsnorm_qkv_rope.gemv", .pattern = "y:rmsnorm_qkv_rope", .when = {}, .variant = "gemv",
                .why = "a work-group per few rope pairs of q, k and v, rotated and cached in the epilogue"},
+              // attention(q[T, Hq, Dh], k, v), one query row (decode): a work-group per (kv head, 256
+              // cache rows), the group's query heads sharing each K and V read, a block's partials
+              // combined by the last; prefill's T x Hq work-groups fill the device already.
+              {.name = "opencl.attention.decode", .pattern = "y:attention", .when = {dim_at_most("y", 0, 1)},
+               .variant = "decode",
+               .why = "one query row: a work-group per (kv head, 256 cache rows), combined by the last"},
               {.name = "opencl.attention", .pattern = "y:attention", .when = {}, .variant = "workgroup",
                .why = "a work-group per query row and head, online softmax over blocks of keys"},
               // top_k(logits, recent?) over a long row (a vocabulary): a

@@ -88,6 +88,30 @@ uint64_t attention_scratch(const GridContext& c) {
   return 4 * record * dim(d.inputs[0], 0) * dim(d.inputs[1], 1);
 }
 
+// attention decode: one workgroup per (row of q, kv head, block of
+// KILN_VULKAN_ATTENTION_DECODE_KEYS cache rows); blocks past this step's KV
+// length return at once.
+uint64_t attention_decode_blocks(const GridContext& c) {
+  const program::Dispatch& d = c.dispatch;
+  const int64_t rows = program::extent(d.inputs[0].shape[0], c.bound);
+  const int64_t kv_heads = program::extent(d.inputs[1].shape[1], c.bound);
+  const int64_t capacity = program::extent(d.inputs[1].shape[0], c.bound);
+  return rows * kv_heads * ceil_div(capacity, KILN_VULKAN_ATTENTION_DECODE_KEYS);
+}
+
+// attention_split's layout with the decode kernel's blocks: per (row, kv
+// head) a counter padded to 16 bytes, then per (block, query head of the
+// group) the block's max, sum and Dh partial sums, all 4-byte words
+// (attention_decode.comp).
+uint64_t attention_decode_scratch(const GridContext& c) {
+  const program::Dispatch& d = c.dispatch;
+  const auto dim = [&](const program::TensorRef& ref, size_t i) { return program::extent(ref.shape[i], c.bound); };
+  const int64_t group = dim(d.inputs[0], 1) / dim(d.inputs[1], 1);
+  const uint64_t blocks = ceil_div(dim(d.inputs[1], 0), KILN_VULKAN_ATTENTION_DECODE_KEYS);
+  const uint64_t record = 4 + blocks * group * (dim(d.inputs[0], 2) + 2);
+  return 4 * record * dim(d.inputs[0], 0) * dim(d.inputs[1], 1);
+}
+
 // top_k split: one workgroup per KILN_VULKAN_TOP_K_SLICE logits of the row.
 uint64_t top_k_slices(const GridContext& c) {
   return ceil_div(cols(c.dispatch.inputs[0], c.bound), KILN_VULKAN_TOP_K_SLICE);
@@ -123,6 +147,7 @@ std::span<const KernelRow> kernel_table() {
   static const KernelRow kTable[] = {
       {"add", "reference", {s::add_reference, per_output_element}},
       {"argmax", "reference", {s::argmax_reference, per_input_row}},
+      {"attention", "decode", {s::attention_decode, attention_decode_blocks, true, attention_decode_scratch}},
       {"attention", "reference", {s::attention_reference, per_input_row}},
       {"attention", "split", {s::attention_split, attention_blocks, false, attention_scratch}},
       {"cast", "reference", {s::cast_reference, cast_blocks}},

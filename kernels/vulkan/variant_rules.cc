@@ -63,7 +63,13 @@ passes::VariantTable variant_table() {
   // unit idle, so this backend keeps them unfused.
   // attention(q[T, Hq, Dh], k, v): decode splits the cache's rows across
   // workgroups (flash-decoding); prefill's T x Hq workgroups fill the device
-  // already, and the split's scratch grows with T.
+  // already, and the split's scratch grows with T. With subgroups, the
+  // decode kernel's short chain (a subgroup reduction where split has a
+  // barrier per tree level; no combine pass within 256 rows); without, the
+  // split kernel's shared-memory trees.
+  table.rules.push_back({.name = "vulkan.attention.decode", .pattern = "y:attention",
+                         .when = {dim_at_most("y", 0, 1), target_has_subgroups()}, .variant = "decode",
+                         .why = "one query row: a workgroup per (kv head, 256 cache rows), reduced by subgroups"});
   table.rules.push_back({.name = "vulkan.attention.split", .pattern = "y:attention", .when = {dim_at_most("y", 0, 1)},
                          .variant = "split",
                          .why = "one query row: a workgroup per (kv head, 32 cache rows), combined by the last"});

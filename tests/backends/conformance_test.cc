@@ -79,6 +79,11 @@ const std::vector<std::string> kCooperativeMatrix = {"coopmat"};
 // top_k: the one-workgroup kernel (Vulkan's reference, OpenCL's workgroup)
 // and the split one, each forced on every top_k case.
 const std::vector<std::string> kTopKVariants = {"reference", "workgroup", "split"};
+// attention: every kernel, each forced on the decode cases (Vulkan's
+// reference, split and decode; OpenCL's workgroup and decode); the decode
+// kernel, which loops over rows, on the prefill ones too.
+const std::vector<std::string> kAttentionDecodeVariants = {"reference", "workgroup", "split", "decode"};
+const std::vector<std::string> kAttentionPrefillVariants = {"decode"};
 // Each activation and weight rounded to f16 (2^-11 relative), summed over
 // k terms of up to 1 in magnitude: about sqrt(k) * 2^-11, twice that here.
 Tolerance f16_activation_products(int64_t k) { return {2 * 4.9e-4 * std::sqrt(static_cast<double>(k)), 2e-3}; }
@@ -264,7 +269,8 @@ state %vc : f32[16, 2, 16]
 %kc2 = kv_write(%kc, %k)
 %vc2 = kv_write(%vc, %v)
 %o = attention(%q, %kc2, %vc2)
-output %o)", .steps = {{{"P", 0}, {"T", 5}}, {{"P", 5}, {"T", 3}}}, .tolerance = kAttention, .input_range = 2.0},
+output %o)", .steps = {{{"P", 0}, {"T", 5}}, {{"P", 5}, {"T", 3}}}, .tolerance = kAttention,
+       .force = kAttentionPrefillVariants, .input_range = 2.0},
       {.name = "attention_mqa_f16_cache_odd_head_dim", .op = "attention", .graph = R"(symbol P <= 16
 symbol T <= 4
 input %q : f32[T, 3, 13]
@@ -276,7 +282,7 @@ state %vc : f16[11, 1, 13]
 %vc2 = kv_write(%vc, %v)
 %o = attention(%q, %kc2, %vc2) {scale = 0.3}
 output %o)", .steps = {{{"P", 0}, {"T", 4}}, {{"P", 4}, {"T", 4}}, {{"P", 8}, {"T", 3}}}, .tolerance = kAttention,
-       .input_range = 2.0},
+       .force = kAttentionPrefillVariants, .input_range = 2.0},
       {.name = "attention_decode", .op = "attention", .graph = R"(symbol P <= 15
 symbol T <= 1
 input %q : f32[T, 6, 24]
@@ -288,7 +294,7 @@ state %vc : f32[15, 3, 24]
 %vc2 = kv_write(%vc, %v)
 %o = attention(%q, %kc2, %vc2)
 output %o)", .steps = {{{"P", 0}, {"T", 1}}, {{"P", 1}, {"T", 1}}, {{"P", 2}, {"T", 1}}, {{"P", 3}, {"T", 1}}},
-       .tolerance = kAttention, .force = {"reference", "split"}, .input_range = 2.0},
+       .tolerance = kAttention, .force = kAttentionDecodeVariants, .input_range = 2.0},
       // Decode over a cache of up to 300 rows (several blocks of a split
       // kernel); the rows no step writes stay zero on both sides.
       {.name = "attention_decode_long_cache_f16", .op = "attention", .graph = R"(symbol P <= 299
@@ -302,7 +308,52 @@ state %vc : f16[300, 2, 16]
 %vc2 = kv_write(%vc, %v)
 %o = attention(%q, %kc2, %vc2)
 output %o)", .steps = {{{"P", 0}, {"T", 1}}, {{"P", 1}, {"T", 1}}, {{"P", 130}, {"T", 1}}, {{"P", 299}, {"T", 1}}},
-       .tolerance = kAttention, .force = {"reference", "split"}, .input_range = 2.0},
+       .tolerance = kAttention, .force = kAttentionDecodeVariants, .input_range = 2.0},
+      // Decode past one block of the decode kernel (256 keys): exactly one
+      // block (P 255), a second of one key (P 256), three (P 699); GQA
+      // groups of 4 at Llama-3.2-1B's head dim, the f16 cache.
+      {.name = "attention_decode_three_blocks_gqa4_f16", .op = "attention", .graph = R"(symbol P <= 699
+symbol T <= 1
+input %q : f32[T, 8, 64]
+input %k : f32[T, 2, 64]
+input %v : f32[T, 2, 64]
+state %kc : f16[700, 2, 64]
+state %vc : f16[700, 2, 64]
+%kc2 = kv_write(%kc, %k)
+%vc2 = kv_write(%vc, %v)
+%o = attention(%q, %kc2, %vc2)
+output %o)", .steps = {{{"P", 0}, {"T", 1}}, {{"P", 255}, {"T", 1}}, {{"P", 256}, {"T", 1}}, {{"P", 511}, {"T", 1}},
+                 {{"P", 699}, {"T", 1}}},
+       .tolerance = kAttention, .force = kAttentionDecodeVariants, .input_range = 2.0},
+      // Within one block, written straight to the output; a group of one,
+      // an odd head dim (no vector loads).
+      {.name = "attention_decode_one_block_group1_odd_head_dim", .op = "attention", .graph = R"(symbol P <= 199
+symbol T <= 1
+input %q : f32[T, 3, 37]
+input %k : f32[T, 3, 37]
+input %v : f32[T, 3, 37]
+state %kc : f32[200, 3, 37]
+state %vc : f32[200, 3, 37]
+%kc2 = kv_write(%kc, %k)
+%vc2 = kv_write(%vc, %v)
+%o = attention(%q, %kc2, %vc2) {scale = 0.2}
+output %o)", .steps = {{{"P", 0}, {"T", 1}}, {{"P", 1}, {"T", 1}}, {{"P", 100}, {"T", 1}}, {{"P", 199}, {"T", 1}}},
+       .tolerance = kAttention, .force = kAttentionDecodeVariants, .input_range = 2.0},
+      // Twelve query heads on one kv head and rows of 80: more heads than
+      // the decode kernel's registers take at once (several rounds), K rows
+      // read in chunks, V after the scores.
+      {.name = "attention_decode_mqa_12_heads_head_dim_80", .op = "attention", .graph = R"(symbol P <= 299
+symbol T <= 1
+input %q : f32[T, 12, 80]
+input %k : f32[T, 1, 80]
+input %v : f32[T, 1, 80]
+state %kc : f16[300, 1, 80]
+state %vc : f16[300, 1, 80]
+%kc2 = kv_write(%kc, %k)
+%vc2 = kv_write(%vc, %v)
+%o = attention(%q, %kc2, %vc2)
+output %o)", .steps = {{{"P", 0}, {"T", 1}}, {{"P", 200}, {"T", 1}}, {{"P", 299}, {"T", 1}}},
+       .tolerance = kAttention, .force = kAttentionDecodeVariants, .input_range = 2.0},
       {.name = "attention_keys_beyond_a_workgroup", .op = "attention", .graph = R"(symbol P <= 300
 symbol T <= 290
 input %q : f32[T, 4, 8]
@@ -314,13 +365,22 @@ state %vc : f32[300, 2, 8]
 %vc2 = kv_write(%vc, %v)
 %o = attention(%q, %kc2, %vc2)
 output %o)", .steps = {{{"P", 0}, {"T", 290}}, {{"P", 290}, {"T", 1}}, {{"P", 291}, {"T", 7}}},
-       .tolerance = kAttention, .input_range = 2.0},
+       .tolerance = kAttention, .force = kAttentionPrefillVariants, .input_range = 2.0},
       {.name = "attention_not_causal_without_past", .op = "attention", .graph = R"(symbol T <= 8
 input %q : f32[T, 4, 8]
 input %k : f32[T, 2, 8]
 input %v : f32[T, 2, 8]
 %o = attention(%q, %k, %v) {causal = false}
-output %o)", .steps = {{{"T", 5}}}, .tolerance = kAttention, .input_range = 2.0},
+output %o)", .steps = {{{"T", 5}}}, .tolerance = kAttention, .force = kAttentionPrefillVariants, .input_range = 2.0},
+      // k and v not a cache, past one block of the decode kernel and of a
+      // different length each step: its scratch records move between steps.
+      {.name = "attention_not_causal_keys_beyond_a_block", .op = "attention", .graph = R"(symbol T <= 600
+input %q : f32[T, 2, 8]
+input %k : f32[T, 1, 8]
+input %v : f32[T, 1, 8]
+%o = attention(%q, %k, %v) {causal = false}
+output %o)", .steps = {{{"T", 300}}, {{"T", 530}}, {{"T", 270}}}, .tolerance = kAttention,
+       .force = kAttentionPrefillVariants, .input_range = 2.0},
       // The output is the state itself.
       {.name = "kv_write_f16_cache", .op = "kv_write", .graph = R"(symbol P <= 16
 symbol T <= 4

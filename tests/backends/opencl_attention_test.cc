@@ -2,8 +2,10 @@
 // computed here in double: steps with T > 1 and P > 0, grouped-query (4:1)
 // and multi-query heads, an f16 cache, an odd head dim, Llama 3 scaling.
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <string>
 
 #include "gtest/gtest.h"
 #include "tests/backends/opencl_test_support.h"
@@ -136,11 +138,12 @@ struct AttentionCase {
   bool causal;
   double scale;  // 0: 1 / sqrt(dh)
   int64_t past, tokens;
+  std::string variant = "workgroup";  // or "decode": a work-group per (kv head, 256 cache rows)
 };
 
 void run_attention_case(const AttentionCase& c) {
   ProgramBuilder b;
-  b.slot("P", 16);
+  b.slot("P", std::max<int64_t>(16, c.rows));
   b.slot("T", 4);
   b.derived_slot("P+T", {"P", "T"});
   const auto q = b.arena(DType::f32, {b.dim("T"), b.dim(c.hq), b.dim(c.dh)});
@@ -160,7 +163,7 @@ void run_attention_case(const AttentionCase& c) {
   const std::map<std::string, std::string> kv_write_steps = {{"past", "P"}, {"rows", "T"}};
   b.dispatch("kv_write", "elementwise", kv_write_constants, {kc, k}, {kc}, kv_write_steps);
   b.dispatch("kv_write", "elementwise", kv_write_constants, {vc, v}, {vc}, kv_write_steps);
-  b.dispatch("attention", "workgroup",
+  b.dispatch("attention", c.variant,
              {bool_constant("causal", c.causal), real_constant("scale", c.scale), int_constant("heads", c.hq),
               int_constant("kv_heads", c.hkv), int_constant("head_dim", c.dh), int_constant("capacity", c.rows)},
              {q, kc, vc}, {o}, {{"past", "P"}, {"kv_rows", "P+T"}, {"rows", "T"}});
@@ -199,6 +202,21 @@ TEST_F(OpenclAttentionTest, MultiQueryF16CacheOddHeadDim) {
 }
 
 TEST_F(OpenclAttentionTest, NotCausal) { run_attention_case({4, 2, 8, 16, DType::f32, false, 0.0, 2, 4}); }
+
+// The decode kernel: one row over three blocks of a bf16 cache (the last
+// block's partials combined), one block of an odd head dim, and rows looped
+// (T > 1) across two blocks.
+TEST_F(OpenclAttentionTest, DecodeBf16CacheThreeBlocks) {
+  run_attention_case({8, 2, 64, 700, DType::bf16, true, 0.0, 699, 1, "decode"});
+}
+
+TEST_F(OpenclAttentionTest, DecodeF16CacheOneBlockOddHeadDim) {
+  run_attention_case({4, 4, 13, 200, DType::f16, true, 0.3, 150, 1, "decode"});
+}
+
+TEST_F(OpenclAttentionTest, DecodeRowsLoopedBf16Cache) {
+  run_attention_case({6, 2, 24, 300, DType::bf16, true, 0.0, 254, 4, "decode"});
+}
 
 }  // namespace
 }  // namespace kiln::backends::opencl_testing

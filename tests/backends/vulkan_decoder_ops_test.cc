@@ -114,7 +114,8 @@ struct AttentionCase {
   bool llama3;
   int64_t rows;
   int64_t past;
-  std::string variant = "reference";  // or "split": the cache's rows across workgroups
+  std::string variant = "reference";  // or "split", "decode": the cache's rows across workgroups
+  DType cache = DType::f16;
 };
 
 class VulkanAttentionTest : public VulkanTest, public ::testing::WithParamInterface<AttentionCase> {};
@@ -155,8 +156,8 @@ TEST_P(VulkanAttentionTest, MatchesReference) {
   TensorRef q = b.arena(DType::f32, {Dim::of_slot(t), Dim::fixed(kHeads), Dim::fixed(kDim)});
   TensorRef k = b.arena(DType::f32, {Dim::of_slot(t), Dim::fixed(kKvHeads), Dim::fixed(kDim)});
   TensorRef v = b.arena(DType::f32, {Dim::of_slot(t), Dim::fixed(kKvHeads), Dim::fixed(kDim)});
-  TensorRef k_cache = b.state(DType::f16, {Dim::fixed(kMax), Dim::fixed(kKvHeads), Dim::fixed(kDim)});
-  TensorRef v_cache = b.state(DType::f16, {Dim::fixed(kMax), Dim::fixed(kKvHeads), Dim::fixed(kDim)});
+  TensorRef k_cache = b.state(c.cache, {Dim::fixed(kMax), Dim::fixed(kKvHeads), Dim::fixed(kDim)});
+  TensorRef v_cache = b.state(c.cache, {Dim::fixed(kMax), Dim::fixed(kKvHeads), Dim::fixed(kDim)});
   TensorRef out = b.arena(DType::f32, {Dim::of_slot(t), Dim::fixed(kHeads), Dim::fixed(kDim)});
   b.input("q", q);
   b.input("k", k);
@@ -201,7 +202,12 @@ TEST_P(VulkanAttentionTest, MatchesReference) {
     q_rot.insert(q_rot.end(), q_part.begin(), q_part.end());
     k_rot.insert(k_rot.end(), k_part.begin(), k_part.end());
   }
-  auto f16 = [](double x) { return double(program::f16_to_f32(program::f32_to_f16(static_cast<float>(x)))); };
+  // The cache as it stores a value.
+  auto f16 = [&](double x) {
+    const float f = static_cast<float>(x);
+    if (c.cache == DType::bf16) return double(program::bf16_to_f32(program::f32_to_bf16(f)));
+    return c.cache == DType::f16 ? double(program::f16_to_f32(program::f32_to_f16(f))) : double(f);
+  };
   std::vector<double> want(c.rows * kHeads * kDim);
   for (int64_t r = 0; r < c.rows; ++r) {
     const int64_t position = c.past + r;
@@ -234,11 +240,21 @@ INSTANTIATE_TEST_SUITE_P(Cases, VulkanAttentionTest,
                                            AttentionCase{true, false, 1, 270, "split"},
                                            AttentionCase{false, true, 1, 137, "split"},
                                            AttentionCase{true, true, 7, 200, "split"},
-                                           AttentionCase{false, false, 16, 284, "split"}),
+                                           AttentionCase{false, false, 16, 284, "split"},
+                                           // decode: within one block, two blocks (270 keys and more),
+                                           // rows looped (T > 1), a bf16 and an f32 cache
+                                           AttentionCase{false, false, 13, 0, "decode"},
+                                           AttentionCase{true, false, 1, 270, "decode", DType::bf16},
+                                           AttentionCase{false, true, 1, 137, "decode", DType::f32},
+                                           AttentionCase{true, true, 7, 200, "decode", DType::bf16},
+                                           AttentionCase{false, false, 16, 284, "decode"}),
                          [](const ::testing::TestParamInfo<AttentionCase>& info) {
                            return std::string(info.param.interleaved ? "interleaved" : "half") +
                                   (info.param.llama3 ? "_llama3" : "") + "_T" + std::to_string(info.param.rows) +
-                                  "_P" + std::to_string(info.param.past) + "_" + info.param.variant;
+                                  "_P" + std::to_string(info.param.past) + "_" + info.param.variant +
+                                  (info.param.cache == DType::f16
+                                       ? ""
+                                       : "_" + std::string(program::dtype_name(info.param.cache)));
                          });
 
 }  // namespace
