@@ -32,8 +32,9 @@
 // Heads go by rounds of kHeads (all of the group where it fits the
 // registers and the exchange), features by tiles of kTile; most shapes
 // take one round and one tile. Needs subgroups of one fixed size
-// (subgroup_size) dividing the workgroup, and wg_size (256, the shader's
-// default) == KILN_VULKAN_ATTENTION_DECODE_KEYS.
+// (subgroup_size) dividing the workgroup, and
+// KILN_VULKAN_ATTENTION_DECODE_KEYS <= wg_size (256, the shader's
+// default; the invocations past the block's keys score none).
 //
 // The scratch, per (t, kv head), as uints: the counter padded to 16 bytes,
 // then per (block, query head of the group) the block's max, sum and Dh
@@ -82,7 +83,7 @@ const uint kHeads = kGroup < kHeadsCap ? kGroup : kHeadsCap;
 const uint kVKeys = kVRegs / kPerLane < kSg ? kVRegs / kPerLane : kSg;
 
 shared vec4 q_rows[kHeads * kDim4];                // the round's query rows, scaled, zero-padded
-shared float probs[kHeads * kKeys];                // [head][key], relative to the key's subgroup max
+shared float probs[kHeads * uint(wg_size)];        // [head][key], relative to the key's subgroup max
 shared float parts[kSubgroups * kHeads * kTile];   // [subgroup][head][feature of the tile]
 shared float sub_max[kSubgroups * kHeads];         // [subgroup][head]
 shared float sub_sum[kSubgroups * kHeads];
@@ -182,7 +183,7 @@ void subgroup_softmax(Block b, float score[8]) {
     float m = subgroupMax(x);
     float p = live ? exp(x - m) : 0.0;  // a subgroup with no live key has m = -inf
     float l = subgroupAdd(p);
-    probs[h * kKeys + key] = p;
+    probs[h * uint(wg_size) + key] = p;
     if (subgroupElect()) {
       sub_max[gl_SubgroupID * kHeads + h] = m;
       sub_sum[gl_SubgroupID * kHeads + h] = l;
@@ -201,7 +202,7 @@ void subgroup_pv(Block b, uint d0, inout float v[kVRegs]) {
     [[unroll]] for (uint j = 0u; j < kVKeys; ++j) {
       if (j0 + j >= kSg) break;  // kVKeys need not divide the subgroup
       [[unroll]] for (uint h = 0u; h < kHeads; ++h) {
-        float p = probs[h * kKeys + first + j0 + j];
+        float p = probs[h * uint(wg_size) + first + j0 + j];
         [[unroll]] for (uint e = 0u; e < kPerLane; ++e) acc[h * kPerLane + e] += p * v[j * kPerLane + e];
       }
     }

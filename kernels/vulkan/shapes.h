@@ -13,9 +13,9 @@
 // context 512-640): 15.2 us a layer, against 17.1 (64) and 16.8 (16).
 #define KILN_VULKAN_ATTENTION_KEYS 32
 // attention_decode.comp: the KV rows one workgroup reads, one per
-// invocation, so equal to the kernel's workgroup size (wg_size, 256). A
-// context of up to this many rows is one workgroup per (row, kv head) and
-// no combine pass.
+// invocation, so at most its workgroup size (wg_size, 256; fewer leaves
+// invocations idle). A context of up to this many rows is one workgroup
+// per (row, kv head) and no combine pass.
 #define KILN_VULKAN_ATTENTION_DECODE_KEYS 256
 // top_k_split.comp: the logits one workgroup selects from.
 #define KILN_VULKAN_TOP_K_SLICE 1024
