@@ -123,6 +123,26 @@ void BM_Matmul(benchmark::State& state) {
   report_gflop_per_s(state, m, n, k);
 }
 
+// As BM_Matmul, but each iteration takes the next of enough copies of W to
+// fill kColdBytes, as prefill of a model larger than the caches reads every
+// weight from memory once per prompt chunk.
+template <WeightType kType>
+void BM_MatmulColdWeights(benchmark::State& state) {
+  const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
+  const size_t matrix_bytes = static_cast<size_t>(n * k) * element_bytes(kType);
+  const size_t copies = (kColdBytes + matrix_bytes - 1) / matrix_bytes;
+  const std::vector<uint8_t> w = weights(kType, static_cast<size_t>(n * k), copies);
+  std::vector<float> x(m * k, 0.5f), bias(n, 0.25f), y(m * n);
+  size_t copy = 0;
+  for (auto _ : state) {
+    matmul(kType, MatmulArgs{x.data(), w.data() + copy * matrix_bytes, bias.data(), y.data(), m, n, k,
+                             WeightLayout::n_by_k});
+    benchmark::DoNotOptimize(y.data());
+    copy = (copy + 1) % copies;
+  }
+  report_gflop_per_s(state, m, n, k);
+}
+
 // The baseline: the plain loop a reference kernel writes, one f64 sum per
 // output over an f32 weight row in the n_by_k layout.
 void BM_MatmulNaive(benchmark::State& state) {
@@ -149,6 +169,8 @@ BENCHMARK(BM_Matmul<WeightType::f32, WeightLayout::n_by_k>)->Apply(prefill_shape
 BENCHMARK(BM_Matmul<WeightType::f16, WeightLayout::n_by_k>)->Apply(prefill_shape);
 BENCHMARK(BM_Matmul<WeightType::bf16, WeightLayout::n_by_k>)->Apply(prefill_shape);
 BENCHMARK(BM_Matmul<WeightType::f32, WeightLayout::k_by_n>)->Apply(prefill_shape);
+BENCHMARK(BM_MatmulColdWeights<WeightType::f32>)->Args({64, 1536, 576})->Args({64, 576, 1536});
+BENCHMARK(BM_MatmulColdWeights<WeightType::f16>)->Args({64, 1536, 576})->Args({64, 576, 1536});
 BENCHMARK(BM_Matmul<WeightType::f16, WeightLayout::k_by_n>)->Apply(prefill_shape);
 
 }  // namespace

@@ -108,8 +108,6 @@ absl::Status fused_ffn(const KernelArgs& args, ProjectFn project) {
 }  // namespace
 
 absl::Status run_fused_gate_up(const KernelArgs& args) { return fused_gate_up(args, project); }
-absl::Status run_fused_gate_up_vector(const KernelArgs& args) { return fused_gate_up(args, project_vector); }
 absl::Status run_fused_ffn(const KernelArgs& args) { return fused_ffn(args, project); }
-absl::Status run_fused_ffn_vector(const KernelArgs& args) { return fused_ffn(args, project_vector); }
 
 }  // namespace kiln::kernels::cpu

@@ -22,8 +22,8 @@ absl::Status run_matmul_residual(const KernelArgs& args);  // fused_decode.cc
 absl::Status run_rmsnorm_matmul(const KernelArgs& args);
 absl::Status run_rmsnorm_gate_up(const KernelArgs& args);
 absl::Status run_rmsnorm_qkv_rope(const KernelArgs& args);
-// The "vector" variants: the same kernels over project_vector
-// (fused_projection.h).
+// The "vector" variants (fused_vector.cc): the same results in f32, through
+// project_simd and the SIMD row kernels.
 absl::Status run_fused_ffn_vector(const KernelArgs& args);
 absl::Status run_fused_gate_up_vector(const KernelArgs& args);
 absl::Status run_matmul_rmsnorm_vector(const KernelArgs& args);

@@ -59,6 +59,5 @@ absl::Status matmul_qkv(const KernelArgs& args, ProjectFn project) {
 }  // namespace
 
 absl::Status run_matmul_qkv(const KernelArgs& args) { return matmul_qkv(args, project); }
-absl::Status run_matmul_qkv_vector(const KernelArgs& args) { return matmul_qkv(args, project_vector); }
 
 }  // namespace kiln::kernels::cpu

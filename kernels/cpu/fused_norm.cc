@@ -97,7 +97,6 @@ absl::Status matmul_rmsnorm(const KernelArgs& args, ProjectFn project) {
 }  // namespace
 
 absl::Status run_matmul_rmsnorm(const KernelArgs& args) { return matmul_rmsnorm(args, project); }
-absl::Status run_matmul_rmsnorm_vector(const KernelArgs& args) { return matmul_rmsnorm(args, project_vector); }
 
 absl::Status run_residual_rmsnorm(const KernelArgs& args) {
   if (absl::Status s = expect_arity(args, 3, 3, 2); !s.ok()) return s;

@@ -4,7 +4,6 @@
 #include "kernels/cpu/checks.h"
 #include "kernels/cpu/parallel_for.h"
 #include "kernels/cpu/rows.h"
-#include "kernels/cpu/vector_projection.h"
 
 namespace kiln::kernels::cpu {
 namespace {
@@ -47,12 +46,6 @@ std::vector<double> project(const std::vector<float>& x, int64_t rows, const Wei
     }
   });
   return out;
-}
-
-std::vector<double> project_vector(const std::vector<float>& x, int64_t rows, const Weight& w) {
-  std::vector<float> out(rows * w.n);
-  project_simd(x.data(), rows, w.k, w.view->data, w.view->dtype, w.transpose_b, w.n, nullptr, out.data());
-  return std::vector<double>(out.begin(), out.end());
 }
 
 std::vector<float> floats_of(const TensorView& view) {

@@ -24,18 +24,14 @@ struct Weight {
 absl::StatusOr<Weight> weight_operand(const KernelArgs& args, const std::string& name, const TensorView& w,
                                       bool transpose_b, int64_t k);
 
-// x [rows, w.k] (row-major f32) @ w -> [rows, w.n], unrounded. A fused
-// kernel is written once over a ProjectFn; its variants differ only in the
-// one they take.
+// x [rows, w.k] (row-major f32) @ w -> [rows, w.n], unrounded. The
+// reference fused kernels are written over a ProjectFn and given `project`
+// (the vector variants, fused_vector.cc, call project_simd themselves).
 using ProjectFn = std::vector<double> (*)(const std::vector<float>& x, int64_t rows, const Weight& w);
 
 // The reference: each sum of f32 products accumulated in f64. Parallel
 // over output columns, so each column of w is converted once.
 std::vector<double> project(const std::vector<float>& x, int64_t rows, const Weight& w);
-// The "vector" variants': the SIMD gemv (one row) or blocked matmul of
-// kernels/cpu/vector in f32, weights read in place, parallel over blocks
-// of 64 output columns.
-std::vector<double> project_vector(const std::vector<float>& x, int64_t rows, const Weight& w);
 
 // Every element of `view` as f32.
 std::vector<float> floats_of(const TensorView& view);

@@ -9,7 +9,16 @@
 namespace kiln::kernels::cpu {
 namespace {
 
-constexpr int64_t kColumnBlock = 64;
+// Output columns are handed out in blocks of 64 (every vector of a tile
+// full), halved down to 16 (one AVX-512 vector) while that leaves fewer
+// than 8 blocks a thread: the pool's chunks then even out (a GQA layer's
+// k and v, 192 columns, split 12 ways rather than 3).
+int64_t column_block(int64_t n) {
+  const int64_t threads = parallel_threads();
+  int64_t block = 64;
+  while (block > 16 && n < 8 * threads * block) block /= 2;
+  return block;
+}
 
 struct Kernels {
   void (*gemv)(const vector::GemvArgs&, int64_t, int64_t);
@@ -30,9 +39,10 @@ void project_simd(const float* x, int64_t rows, int64_t k, const void* w, progra
                   int64_t n, const float* bias, float* y) {
   const vector::WeightLayout layout = transpose_b ? vector::WeightLayout::n_by_k : vector::WeightLayout::k_by_n;
   const Kernels kernels = kernels_for(w_dtype);
-  const int64_t blocks = (n + kColumnBlock - 1) / kColumnBlock;
-  parallel_for(blocks, rows * k * kColumnBlock, [&](int64_t begin, int64_t end) {
-    const int64_t first = begin * kColumnBlock, last = std::min(n, end * kColumnBlock);
+  const int64_t block = column_block(n);
+  const int64_t blocks = (n + block - 1) / block;
+  parallel_for(blocks, rows * k * block, [&](int64_t begin, int64_t end) {
+    const int64_t first = begin * block, last = std::min(n, end * block);
     if (rows == 1) {
       kernels.gemv({.x = x, .w = w, .bias = bias, .y = y, .n = n, .k = k, .layout = layout}, first, last);
     } else {
