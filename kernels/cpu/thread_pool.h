@@ -92,13 +92,18 @@ class ThreadPool {
   uint32_t wait_for_epoch_after(uint32_t seen);
   void wait_until_finished(int64_t chunks);
 
+  // Each counter that one thread writes while others read it has a cache
+  // line of its own, so spinning on the epoch does not slow the chunk
+  // counter's increments, nor they the spin.
+  static constexpr size_t kLine = 64;
+
   std::mutex post_;  // held by the one job in flight
   Job job_;          // written only while closed with no worker active
-  std::atomic<uint32_t> epoch_{0};  // odd: a job is open; even: closed
-  std::atomic<int64_t> next_{0};     // the next chunk to take
-  std::atomic<int64_t> finished_{0};  // chunks done
-  std::atomic<int> active_{0};        // workers inside the open job
-  std::atomic<int> sleepers_{0};      // workers in (or entering) a wait on epoch_
+  alignas(kLine) std::atomic<uint32_t> epoch_{0};  // odd: a job is open; even: closed
+  alignas(kLine) std::atomic<int64_t> next_{0};     // the next chunk to take
+  alignas(kLine) std::atomic<int64_t> finished_{0};  // chunks done
+  alignas(kLine) std::atomic<int> active_{0};        // workers inside the open job
+  std::atomic<int> sleepers_{0};                     // workers in (or entering) a wait on epoch_
   // The futex word a sleeping poster waits on (finished_ is 64 bits):
   // bumped by the thread that finishes the last chunk, when it sees the
   // poster asleep.

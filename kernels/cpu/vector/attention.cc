@@ -113,7 +113,14 @@ void attend(const AttentionRowArgs& a) {
     for (; d + 4 * lanes <= dim; d += 4 * lanes) {
       add_values<4, false>(df, scores, n, block_v + d, stride, correction, a.out + d, 0);
     }
-    for (; d + lanes <= dim; d += lanes) add_values<1, false>(df, scores, n, block_v + d, stride, correction, a.out + d, 0);
+    if (d + 2 * lanes <= dim) {
+      add_values<2, false>(df, scores, n, block_v + d, stride, correction, a.out + d, 0);
+      d += 2 * lanes;
+    }
+    if (d + lanes <= dim) {
+      add_values<1, false>(df, scores, n, block_v + d, stride, correction, a.out + d, 0);
+      d += lanes;
+    }
     if (d < dim) add_values<1, true>(df, scores, n, block_v + d, stride, correction, a.out + d, dim - d);
     max = new_max;
   }
