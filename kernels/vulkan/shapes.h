@@ -15,8 +15,10 @@
 // attention_decode.comp: the KV rows one workgroup reads, one per
 // invocation, so at most its workgroup size (wg_size, 256; fewer leaves
 // invocations idle). A context of up to this many rows is one workgroup
-// per (row, kv head) and no combine pass.
-#define KILN_VULKAN_ATTENTION_DECODE_KEYS 256
+// per (row, kv head) and no combine pass. 128 on an A/B on the H100
+// (Llama-3.2-1B shape, context 512-640, kiln bench decode): 719.4 tok/s,
+// against 714.5 (256) and 711.0 (64).
+#define KILN_VULKAN_ATTENTION_DECODE_KEYS 128
 // top_k_split.comp: the logits one workgroup selects from.
 #define KILN_VULKAN_TOP_K_SLICE 1024
 #endif

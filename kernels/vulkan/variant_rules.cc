@@ -65,11 +65,11 @@ passes::VariantTable variant_table() {
   // workgroups (flash-decoding); prefill's T x Hq workgroups fill the device
   // already, and the split's scratch grows with T. With subgroups, the
   // decode kernel's short chain (a subgroup reduction where split has a
-  // barrier per tree level; no combine pass within 256 rows); without, the
+  // barrier per tree level; no combine pass within one block of rows); without, the
   // split kernel's shared-memory trees.
   table.rules.push_back({.name = "vulkan.attention.decode", .pattern = "y:attention",
                          .when = {dim_at_most("y", 0, 1), target_has_subgroups()}, .variant = "decode",
-                         .why = "one query row: a workgroup per (kv head, 256 cache rows), reduced by subgroups"});
+                         .why = "one query row: a workgroup per (kv head, 128 cache rows), reduced by subgroups"});
   table.rules.push_back({.name = "vulkan.attention.split", .pattern = "y:attention", .when = {dim_at_most("y", 0, 1)},
                          .variant = "split",
                          .why = "one query row: a workgroup per (kv head, 32 cache rows), combined by the last"});
