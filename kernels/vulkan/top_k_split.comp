@@ -1,6 +1,7 @@
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
+#extension GL_EXT_control_flow_attributes : require
 // top_k(logits[..., V], recent[W]?) {k, penalty} -> (ids i32[k], values
 // f32[k]) exactly as top_k_reference.comp computes it (the k most likely
 // tokens of the last row after the repetition penalty, most likely first,
@@ -23,6 +24,16 @@
 // barrier is in control flow uniform across the workgroup, and none follows
 // a return (the merge is inside `if (is_last)`).
 //
+// A round's own loops have fixed counts and are unrolled, so a round costs
+// one loop iteration: lavapipe (llvmpipe) silently ends every loop of an
+// invocation once its loops together have run 65,535 iterations
+// (LP_MAX_TGSI_LOOP_ITERATIONS, Mesa 22.3). When a round cost about 18
+// (its 15-iteration reduction loops), the merge of k = 2,500 stopped after
+// 2,472 rounds, its last outputs never written, whenever the workgroup
+// that merged had a full slice (1,024 rounds before the merge); which one
+// merges is the order they finish in. Now 1,024 + k iterations: k up to
+// about 64,000 on lavapipe, whichever workgroup merges.
+//
 // The scratch: a counter padded to 16 bytes, then per workgroup
 // min(k, slice) (value bits, id) pairs, an id of -1 ending a short list.
 // The plugin zero-fills it once (kernel_table.cc, top_k_scratch).
@@ -39,6 +50,9 @@ layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer Cou
 const uint kSlice = uint(KILN_VULKAN_TOP_K_SLICE);
 const int kGroups = (in0_cols + KILN_VULKAN_TOP_K_SLICE - 1) / KILN_VULKAN_TOP_K_SLICE;
 const uint kParts = 16u;
+const uint kPer = uint(wg_size) / kParts;                                       // candidates per part
+const uint kPerLane = (uint(KILN_VULKAN_TOP_K_SLICE) + uint(wg_size) - 1u) / uint(wg_size);  // slice elements
+const uint kListsPerLane = (uint(kGroups) + uint(wg_size) - 1u) / uint(wg_size);          // merged lists
 shared float slice_value[KILN_VULKAN_TOP_K_SLICE];  // penalised; element j is invocation j % wg_size's
 shared uint seen[KILN_VULKAN_TOP_K_SLICE / 32];     // the slice's ids in `recent`
 shared float lane_value[wg_size];                   // each invocation's best remaining candidate
@@ -60,14 +74,14 @@ uint per_list() { return min(uint(k), kSlice); }
 // invocation. Every invocation calls it after publishing.
 void round_winner(uint lane, out float value, out int id) {
   barrier();
-  uint per = uint(wg_size) / kParts;
   if (lane < kParts) {
-    float v = lane_value[lane * per];
-    int i = lane_id[lane * per];
-    for (uint j = lane * per + 1u; j < (lane + 1u) * per; ++j) {
-      if (ranks_before(lane_value[j], lane_id[j], v, i)) {
-        v = lane_value[j];
-        i = lane_id[j];
+    uint at = lane * kPer;
+    float v = lane_value[at];
+    int i = lane_id[at];
+    [[unroll]] for (uint j = 1u; j < kPer; ++j) {
+      if (ranks_before(lane_value[at + j], lane_id[at + j], v, i)) {
+        v = lane_value[at + j];
+        i = lane_id[at + j];
       }
     }
     part_value[lane] = v;
@@ -76,7 +90,7 @@ void round_winner(uint lane, out float value, out int id) {
   barrier();
   value = part_value[0];
   id = part_id[0];
-  for (uint p = 1u; p < kParts; ++p) {
+  [[unroll]] for (uint p = 1u; p < kParts; ++p) {
     if (ranks_before(part_value[p], part_id[p], value, id)) {
       value = part_value[p];
       id = part_id[p];
@@ -96,10 +110,11 @@ float penalised(uint base, uint first, uint j) {
 void best_in_slice(uint lane, uint first, uint count, float after_value, int after_id, out float value, out int id) {
   value = -1.0 / 0.0;
   id = -1;
-  for (uint j = lane; j < count; j += uint(wg_size)) {
-    float v = slice_value[j];
+  [[unroll]] for (uint n = 0u; n < kPerLane; ++n) {
+    uint j = lane + n * uint(wg_size);
+    float v = slice_value[min(j, kSlice - 1u)];
     int c = int(first + j);
-    if ((after_id < 0 || ranks_before(after_value, after_id, v, c)) && ranks_before(v, c, value, id)) {
+    if (j < count && (after_id < 0 || ranks_before(after_value, after_id, v, c)) && ranks_before(v, c, value, id)) {
       value = v;
       id = c;
     }
@@ -120,13 +135,16 @@ void list_candidate(Scratch scratch, uint list, uint index, out float value, out
 void best_head(Scratch scratch, uint lane, out float value, out int id) {
   value = -1.0 / 0.0;
   id = -1;
-  for (uint list = lane; list < uint(kGroups); list += uint(wg_size)) {
-    float v;
-    int c;
-    list_candidate(scratch, list, heads[list], v, c);
-    if (ranks_before(v, c, value, id)) {
-      value = v;
-      id = c;
+  [[unroll]] for (uint n = 0u; n < kListsPerLane; ++n) {
+    uint list = lane + n * uint(wg_size);
+    if (list < uint(kGroups)) {
+      float v;
+      int c;
+      list_candidate(scratch, list, heads[list], v, c);
+      if (ranks_before(v, c, value, id)) {
+        value = v;
+        id = c;
+      }
     }
   }
 }
