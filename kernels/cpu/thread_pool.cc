@@ -20,6 +20,8 @@ namespace {
 // hundred microseconds of spinning per idle period is what a sleeping
 // wake-up would cost several times over on a VM (a futex wake is an IPI).
 constexpr std::chrono::microseconds kSpin{250};
+// How long of that a spinner keeps its CPU without yielding it.
+constexpr std::chrono::microseconds kSpinAlone{20};
 
 // Tells the core this is a spin-wait: on x86 `pause` lets the sibling
 // hyperthread run and avoids the memory-order flush when the loop exits.
@@ -33,15 +35,23 @@ inline void cpu_relax() {
 
 // Spins until done() or kSpin has passed; returns done()'s last answer.
 // The clock is read every 64 turns, so its cost stays out of the loop.
+// Past the first kSpinAlone the spinner also yields every 64 turns: when
+// the scheduler has put the two threads of a hand-off on one CPU (a
+// futex wake places the woken thread beside its waker when every CPU is
+// busy, with other processes' work too), the thread the spinner waits for
+// then runs instead of losing the CPU to the spin for the whole timeslice.
 template <typename Done>
 bool spin_until(Done done) {
-  const auto deadline = std::chrono::steady_clock::now() + kSpin;
+  const auto start = std::chrono::steady_clock::now();
+  const auto alone = start + kSpinAlone, deadline = start + kSpin;
   for (;;) {
     for (int turn = 0; turn < 64; ++turn) {
       if (done()) return true;
       cpu_relax();
     }
-    if (std::chrono::steady_clock::now() >= deadline) return done();
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return done();
+    if (now >= alone) std::this_thread::yield();
   }
 }
 

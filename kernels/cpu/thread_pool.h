@@ -19,8 +19,8 @@ int default_threads();
 // step creates no thread and allocates nothing.
 //
 // Waking. A worker that has just finished a job spins on the job counter
-// for up to kSpin (a pause instruction a turn) before it sleeps in a futex
-// wait on that counter; a decode step posts a job every few microseconds,
+// for up to kSpin (a pause instruction a turn, a yield now and then past
+// the first microseconds) before it sleeps in a futex wait on that counter; a decode step posts a job every few microseconds,
 // so workers are usually still spinning when the next one comes, and the
 // poster then makes no system call. The poster waits for the last chunk
 // the same way: spin, then sleep until the worker that finishes it wakes it.
