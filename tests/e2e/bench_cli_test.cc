@@ -77,6 +77,19 @@ TEST_F(BenchCliTest, SmokeWritesEveryFigureAndMeetsThePerTokenGuardrails) {
   EXPECT_GT(report["weight_bytes_per_token"].get<double>(), 9e6);
 }
 
+// -t reaches the cpu plugin as the device option `threads`, and the device
+// reports the pool it made (get_device_capabilities), which bench prints.
+TEST_F(BenchCliTest, ThreadsSizeTheCpuDeviceItReports) {
+  for (const char* threads : {"1", "3"}) {
+    const CommandResult r = kiln({"bench", kKjvModel, "--backend", "cpu", "-t", threads, "--prompt-len", "4", "--gen",
+                                  "2", "--reps", "1", "--copy-mib", "8", "--json", path("bench.json")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const nlohmann::json report = nlohmann::json::parse(read_file(path("bench.json")));
+    EXPECT_THAT(report["device"].get<std::string>(),
+                ::testing::EndsWith(absl::StrCat("(", threads, threads == std::string("1") ? " thread)" : " threads)")));
+  }
+}
+
 TEST_F(BenchCliTest, AContextTooShortForThePromptIsRefusedNamingBoth) {
   const CommandResult r = kiln({"bench", kKjvModel, "--prompt-len", "500", "--gen", "100", "--copy-mib", "1"});
   EXPECT_EQ(r.exit_code, 1);
