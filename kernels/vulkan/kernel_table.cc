@@ -65,49 +65,28 @@ uint64_t gemv_pairs(const GridContext& c) {
   return ceil_div(backends::support::rope_pair_count(c.dispatch), KILN_VULKAN_GEMV_COLUMNS / 2);
 }
 
-// attention split: one workgroup per (row of q, kv head, block of
-// KILN_VULKAN_ATTENTION_KEYS cache rows); blocks past this step's KV
+// attention split and decode: one workgroup per (row of q, kv head, block
+// of `keys` cache rows: KILN_VULKAN_ATTENTION_KEYS for split,
+// KILN_VULKAN_ATTENTION_DECODE_KEYS for decode); blocks past this step's KV
 // length return at once.
+template <int64_t keys>
 uint64_t attention_blocks(const GridContext& c) {
   const program::Dispatch& d = c.dispatch;
   const int64_t rows = program::extent(d.inputs[0].shape[0], c.bound);
   const int64_t kv_heads = program::extent(d.inputs[1].shape[1], c.bound);
   const int64_t capacity = program::extent(d.inputs[1].shape[0], c.bound);
-  return rows * kv_heads * ceil_div(capacity, KILN_VULKAN_ATTENTION_KEYS);
+  return rows * kv_heads * ceil_div(capacity, keys);
 }
 
-// Per (row, kv head): a counter padded to 16 bytes, then per (block, query
-// head of the group) the block's max, sum and Dh partial sums, all f32
-// (attention_split.comp).
+// Their scratch, per (row, kv head): a counter padded to 16 bytes, then per
+// (block, query head of the group) the block's max, sum and Dh partial
+// sums, all 4-byte words (attention_split.comp, attention_decode.comp).
+template <int64_t keys>
 uint64_t attention_scratch(const GridContext& c) {
   const program::Dispatch& d = c.dispatch;
   const auto dim = [&](const program::TensorRef& ref, size_t i) { return program::extent(ref.shape[i], c.bound); };
   const int64_t group = dim(d.inputs[0], 1) / dim(d.inputs[1], 1);
-  const uint64_t blocks = ceil_div(dim(d.inputs[1], 0), KILN_VULKAN_ATTENTION_KEYS);
-  const uint64_t record = 4 + blocks * group * (dim(d.inputs[0], 2) + 2);
-  return 4 * record * dim(d.inputs[0], 0) * dim(d.inputs[1], 1);
-}
-
-// attention decode: one workgroup per (row of q, kv head, block of
-// KILN_VULKAN_ATTENTION_DECODE_KEYS cache rows); blocks past this step's KV
-// length return at once.
-uint64_t attention_decode_blocks(const GridContext& c) {
-  const program::Dispatch& d = c.dispatch;
-  const int64_t rows = program::extent(d.inputs[0].shape[0], c.bound);
-  const int64_t kv_heads = program::extent(d.inputs[1].shape[1], c.bound);
-  const int64_t capacity = program::extent(d.inputs[1].shape[0], c.bound);
-  return rows * kv_heads * ceil_div(capacity, KILN_VULKAN_ATTENTION_DECODE_KEYS);
-}
-
-// attention_split's layout with the decode kernel's blocks: per (row, kv
-// head) a counter padded to 16 bytes, then per (block, query head of the
-// group) the block's max, sum and Dh partial sums, all 4-byte words
-// (attention_decode.comp).
-uint64_t attention_decode_scratch(const GridContext& c) {
-  const program::Dispatch& d = c.dispatch;
-  const auto dim = [&](const program::TensorRef& ref, size_t i) { return program::extent(ref.shape[i], c.bound); };
-  const int64_t group = dim(d.inputs[0], 1) / dim(d.inputs[1], 1);
-  const uint64_t blocks = ceil_div(dim(d.inputs[1], 0), KILN_VULKAN_ATTENTION_DECODE_KEYS);
+  const uint64_t blocks = ceil_div(dim(d.inputs[1], 0), keys);
   const uint64_t record = 4 + blocks * group * (dim(d.inputs[0], 2) + 2);
   return 4 * record * dim(d.inputs[0], 0) * dim(d.inputs[1], 1);
 }
@@ -147,9 +126,13 @@ std::span<const KernelRow> kernel_table() {
   static const KernelRow kTable[] = {
       {"add", "reference", {s::add_reference, per_output_element}},
       {"argmax", "reference", {s::argmax_reference, per_input_row}},
-      {"attention", "decode", {s::attention_decode, attention_decode_blocks, true, attention_decode_scratch}},
+      {"attention", "decode",
+       {s::attention_decode, attention_blocks<KILN_VULKAN_ATTENTION_DECODE_KEYS>, true,
+        attention_scratch<KILN_VULKAN_ATTENTION_DECODE_KEYS>}},
       {"attention", "reference", {s::attention_reference, per_input_row}},
-      {"attention", "split", {s::attention_split, attention_blocks, false, attention_scratch}},
+      {"attention", "split",
+       {s::attention_split, attention_blocks<KILN_VULKAN_ATTENTION_KEYS>, false,
+        attention_scratch<KILN_VULKAN_ATTENTION_KEYS>}},
       {"cast", "reference", {s::cast_reference, cast_blocks}},
       {"concat", "reference", {s::concat_reference, per_output_element}},
       {"embedding", "reference", {s::embedding_reference, per_output_element}},
