@@ -1,9 +1,8 @@
 #include "backends/opencl/device.h"
 
-#include <chrono>
-
 #include "absl/strings/str_cat.h"
 #include "backends/opencl/cl_error.h"
+#include "backends/support/poll.h"
 
 namespace kiln::backends::opencl {
 
@@ -30,23 +29,19 @@ absl::StatusOr<std::unique_ptr<Device>> Device::open(const DeviceEntry& entry, c
 }
 
 cl_int Device::finish() {
-  // As the Vulkan plugin's fence wait (backends/vulkan/device.cc): a GPU
-  // step is polled for up to kSpinNanoseconds through a marker's event
-  // before the thread blocks in clFinish, whose wake-up after the GPU is
-  // done costs a decode token tens of microseconds; a CPU device (PoCL)
-  // computes on the cores a poll would take, so it blocks at once.
-  constexpr uint64_t kSpinNanoseconds = 20'000'000;
+  // A GPU step is polled through a marker's event before clFinish
+  // (support::poll_step says why); PoCL blocks at once.
   if ((info_.type & CL_DEVICE_TYPE_CPU) == 0) {
     cl_event marker = nullptr;
     cl_int status = clEnqueueMarkerWithWaitList(queue(), 0, nullptr, &marker);
     if (status == CL_SUCCESS) status = clFlush(queue());
     if (status == CL_SUCCESS) {
       const ClEvent event(marker);
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(kSpinNanoseconds);
-      cl_int execution = CL_QUEUED;
-      while (status == CL_SUCCESS && execution > CL_COMPLETE && std::chrono::steady_clock::now() < deadline) {
+      support::poll_step([&] {
+        cl_int execution = CL_QUEUED;
         status = clGetEventInfo(marker, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof execution, &execution, nullptr);
-      }
+        return status != CL_SUCCESS || execution <= CL_COMPLETE;
+      });
     } else if (marker != nullptr) {
       clReleaseEvent(marker);
     }

@@ -1,10 +1,10 @@
 #include "backends/vulkan/device.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "backends/support/poll.h"
 #include "backends/vulkan/vk_status.h"
 
 namespace kiln::backends::vulkan {
@@ -293,19 +293,12 @@ absl::Status kiln_device::end_one_time(VkCommandBuffer commands, const std::stri
 }
 
 VkResult kiln_device::wait_for_fence() {
-  // A GPU step is polled for up to kSpinNanoseconds before the thread
-  // sleeps: NVIDIA's vkWaitForFences wakes about 90 us after the GPU
-  // finishes, 6 % of a Llama-3.2-1B decode token on the H100 (652 -> 692
-  // tok/s polling). A CPU device (lavapipe) computes on the cores a poll
-  // would take, so its steps block at once.
-  constexpr uint64_t kSpinNanoseconds = 20'000'000;
+  // Polled on a GPU (support::poll_step says why: 652 -> 692 tok/s on the
+  // H100's Llama-3.2-1B decode); lavapipe blocks at once.
   if (properties_.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(kSpinNanoseconds);
-    VkResult status = vkGetFenceStatus(device_, fence_);
-    while (status == VK_NOT_READY && std::chrono::steady_clock::now() < deadline) {
-      status = vkGetFenceStatus(device_, fence_);
-    }
-    if (status != VK_NOT_READY) return status;
+    VkResult status = VK_NOT_READY;
+    const auto signalled = [&] { return (status = vkGetFenceStatus(device_, fence_)) != VK_NOT_READY; };
+    if (kiln::backends::support::poll_step(signalled)) return status;
   }
   return vkWaitForFences(device_, 1, &fence_, VK_TRUE, UINT64_MAX);
 }
