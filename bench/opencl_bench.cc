@@ -37,22 +37,6 @@ Plugin& plugin() {
 
 namespace {
 
-// Runs |loaded| once to warm it (programs, first touch), then times |reps|
-// more steps; returns the best step's seconds, or 0 with |error| set.
-double best_step_seconds(Loaded& loaded, int reps, std::string* error) {
-  double best = 0;
-  for (int rep = 0; rep <= reps; ++rep) {
-    const auto start = std::chrono::steady_clock::now();
-    if (std::string e = loaded.run(); !e.empty()) {
-      *error = e;
-      return 0;
-    }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (rep > 0 && (best == 0 || seconds < best)) best = seconds;
-  }
-  return best;
-}
-
 // ---- (a) Device copy bandwidth ------------------------------------------------
 
 // The device the plugin opens, found again through OpenCL: KILN_OPENCL_DEVICE
@@ -170,7 +154,7 @@ const CopyFigure& copy_figure() {
 void BM_CopyBandwidth(benchmark::State& state) {
   const CopyFigure& copy = copy_figure();
   if (copy.gbps == 0) {
-    state.SkipWithError(copy.error.c_str());
+    fail(state, copy.error);
     return;
   }
   for (auto _ : state) benchmark::DoNotOptimize(copy.gbps);
@@ -220,7 +204,7 @@ void BM_KernelCopy(benchmark::State& state) {
   if (skip_without_device(state)) return;
   const KernelCopyFigure& copy = kernel_copy_figure();
   if (copy.gbps == 0) {
-    state.SkipWithError(copy.error.c_str());
+    fail(state, copy.error);
     return;
   }
   for (auto _ : state) benchmark::DoNotOptimize(copy.gbps);
@@ -255,22 +239,8 @@ void BM_Gemv(benchmark::State& state) {
   }
   b.output(x);
   Loaded loaded;
-  if (std::string e = loaded.load(b, random_f16(n * k)); !e.empty()) {
-    state.SkipWithError(e.c_str());
-    return;
-  }
-  if (std::string e = loaded.run(); !e.empty()) {  // warm-up: first touch
-    state.SkipWithError(e.c_str());
-    return;
-  }
-  const auto start = std::chrono::steady_clock::now();
-  for (auto _ : state) {
-    if (std::string e = loaded.run(); !e.empty()) {
-      state.SkipWithError(e.c_str());
-      return;
-    }
-  }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = time_steps(state, loaded, b, random_f16(n * k));
+  if (seconds < 0) return;
   const double step_bytes = static_cast<double>(bytes) * dispatches;
   const double gbps = step_bytes * static_cast<double>(state.iterations()) / seconds / 1e9;
   const double copy = copy_figure().gbps;
@@ -282,6 +252,7 @@ void BM_Gemv(benchmark::State& state) {
   state.counters["share"] = copy > 0 ? gbps / copy : 0;
   state.counters["copies"] = copies;
   state.counters["dispatches"] = dispatches;
+  if (const double us = loaded.dispatch_microseconds(); us > 0) state.counters["kernel_us"] = us;
   state.SetLabel(variant);
 }
 BENCHMARK(BM_Gemv)
@@ -306,20 +277,7 @@ void BM_DispatchChain(benchmark::State& state) {
   for (int i = 0; i < kDispatches; ++i) b.dispatch("scale", "elementwise", {real("scale", 1.0)}, {x}, {x});
   b.output(x);
   Loaded loaded;
-  if (std::string e = loaded.load(b, {}); !e.empty()) {
-    state.SkipWithError(e.c_str());
-    return;
-  }
-  if (std::string e = loaded.run(); !e.empty()) {
-    state.SkipWithError(e.c_str());
-    return;
-  }
-  for (auto _ : state) {
-    if (std::string e = loaded.run(); !e.empty()) {
-      state.SkipWithError(e.c_str());
-      return;
-    }
-  }
+  if (time_steps(state, loaded, b, {}) < 0) return;
   state.counters["us_per_dispatch"] = benchmark::Counter(
       kDispatches / 1e6, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }

@@ -8,12 +8,15 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "backends/backend.h"
+#include "backends/registry.h"
 #include "benchmark/benchmark.h"
 #include "program/dtype.h"
 #include "program/program.h"
@@ -35,11 +38,23 @@ inline bool env_flag(const char* name) {
   return value != nullptr && std::strcmp(value, "1") == 0;
 }
 
+// Benchmarks that erred (a compile or step error, a failed measurement);
+// run_benchmarks exits 1 when there are any, so the smoke tests fail.
+inline int g_failures = 0;
+
+inline void fail(benchmark::State& state, const std::string& why) {
+  ++g_failures;
+  state.SkipWithError(why.c_str());
+}
+
 // ---- The plugin --------------------------------------------------------------
 
-// One device of the plugin, opened once for the process (profiling off, so
-// nothing sits between dispatches).
+// One device of the plugin, opened once for the process. Profiling is off,
+// so nothing sits between dispatches, unless KILN_BENCH_PROFILE=1 asks for
+// each dispatch's GPU time (Loaded::dispatch_microseconds): wall time minus
+// that is what the queue spends between kernels.
 struct Plugin {
+  std::string backend;  // "vulkan", "opencl"
   const kiln_backend_api* api = nullptr;
   kiln_device* device = nullptr;
   kiln_capabilities caps{};
@@ -51,6 +66,7 @@ struct Plugin {
 // names the API in errors ("no Vulkan device").
 inline Plugin open_plugin(const std::string& backend, const std::string& label) {
   Plugin out;
+  out.backend = backend;
   const std::string file = "libkiln-" + backend + ".so";
   void* library = dlopen((std::string(KILN_BINARY_DIR "/backends/") + file).c_str(), RTLD_NOW | RTLD_LOCAL);
   if (library == nullptr) {
@@ -68,6 +84,7 @@ inline Plugin open_plugin(const std::string& backend, const std::string& label) 
   }
   kiln_device_options options{};
   options.struct_size = sizeof options;
+  options.profile = env_flag("KILN_BENCH_PROFILE") ? 1 : 0;
   if (out.api->create_device(0, &options, &out.device, &error) != KILN_OK) out.error = error.message;
   return out;
 }
@@ -170,12 +187,66 @@ class Loaded {
     kiln_error e{};
     return plugin().api->run(executable_, &step, &e) == KILN_OK ? "" : e.message;
   }
+  // Mean GPU time of one dispatch over the steps run so far, from the
+  // plugin's profile; 0 when the device was opened without profiling.
+  double dispatch_microseconds() const {
+    const kiln_backend_api* api = plugin().api;
+    uint32_t count = 0;
+    kiln_error e{};
+    if (api->get_profile(executable_, nullptr, 0, &count, &e) != KILN_OK) return 0;
+    std::vector<kiln_profile_entry> entries(count);
+    if (api->get_profile(executable_, entries.data(), count, &count, &e) != KILN_OK) return 0;
+    uint64_t runs = 0, nanoseconds = 0;
+    for (uint32_t i = 0; i < std::min<uint32_t>(count, static_cast<uint32_t>(entries.size())); ++i) {
+      runs += entries[i].runs;
+      nanoseconds += entries[i].nanoseconds;
+    }
+    return runs == 0 ? 0 : static_cast<double>(nanoseconds) / static_cast<double>(runs) / 1e3;
+  }
 
  private:
   kiln_executable* executable_ = nullptr;
   kiln_weights* weights_ = nullptr;
   kiln_state* state_ = nullptr;
 };
+
+// Loads |builder|'s Program (every weight filled with |weight_bytes|), runs
+// one untimed step (pipelines, first touch), then one step per benchmark
+// iteration. Returns the timed steps' wall seconds, or -1 after skipping
+// the benchmark with the plugin's message.
+inline double time_steps(benchmark::State& state, Loaded& loaded, const Builder& builder,
+                         const std::vector<uint8_t>& weight_bytes) {
+  std::string error = loaded.load(builder, weight_bytes);
+  if (error.empty()) error = loaded.run();
+  if (!error.empty()) {
+    fail(state, error);
+    return -1;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    if (error = loaded.run(); !error.empty()) {
+      fail(state, error);
+      return -1;
+    }
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Runs |loaded| once to warm it (programs, first touch), then times |reps|
+// more steps; returns the best step's seconds, or 0 with |error| set.
+inline double best_step_seconds(Loaded& loaded, int reps, std::string* error) {
+  double best = 0;
+  for (int rep = 0; rep <= reps; ++rep) {
+    const auto start = std::chrono::steady_clock::now();
+    if (std::string e = loaded.run(); !e.empty()) {
+      *error = e;
+      return 0;
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (rep > 0 && (best == 0 || seconds < best)) best = seconds;
+  }
+  return best;
+}
 
 // f16 values in [-1, 1), never all zeros (zeros can run faster than data).
 inline std::vector<uint8_t> random_f16(int64_t elements) {
@@ -198,8 +269,13 @@ inline bool skip_without_device(benchmark::State& state) {
   return true;
 }
 
+// ctest's SKIP_RETURN_CODE for the smoke tests: the plugin has no device here.
+constexpr int kExitSkipped = 77;
+
 // Runs the benchmarks registered in the binary, taking --small (or
-// KILN_BENCH_SMALL=1) out of the arguments first.
+// KILN_BENCH_SMALL=1) out of the arguments first. Exits 1 when a benchmark
+// erred, or when the plugin opened no device and KILN_REQUIRE_BACKENDS names
+// it; kExitSkipped, saying why, when it opened none and is not required.
 inline int run_benchmarks(int argc, char** argv) {
   std::vector<char*> args;
   for (int i = 0; i < argc; ++i) {
@@ -215,6 +291,14 @@ inline int run_benchmarks(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(count, args.data())) return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  if (const Plugin& p = plugin(); !p.error.empty()) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], p.error.c_str());
+    return backends::backend_required(p.backend) ? 1 : kExitSkipped;
+  }
+  if (g_failures > 0) {
+    std::fprintf(stderr, "%s: %d benchmark(s) failed\n", argv[0], g_failures);
+    return 1;
+  }
   return 0;
 }
 

@@ -202,7 +202,7 @@ void BM_CopyBandwidth(benchmark::State& state) {
   std::string error;
   const double gbps = copy_gbps(&error);
   if (gbps == 0) {
-    state.SkipWithError(error.c_str());
+    fail(state, error);
     return;
   }
   for (auto _ : state) benchmark::DoNotOptimize(gbps);
@@ -236,17 +236,8 @@ double kernel_copy_gbps(std::string* error) {
       failure = e;
       return 0.0;
     }
-    double best = 0;
-    for (int rep = 0; rep < 6; ++rep) {
-      const auto start = std::chrono::steady_clock::now();
-      if (std::string e = loaded.run(); !e.empty()) {
-        failure = e;
-        return 0.0;
-      }
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (rep > 0) best = std::max(best, 2.0 * 4.0 * static_cast<double>(n) * dispatches / seconds / 1e9);
-    }
-    return best;
+    const double seconds = best_step_seconds(loaded, 5, &failure);
+    return seconds > 0 ? 2.0 * 4.0 * static_cast<double>(n) * dispatches / seconds / 1e9 : 0.0;
   }();
   *error = failure;
   return gbps;
@@ -257,7 +248,7 @@ void BM_KernelCopy(benchmark::State& state) {
   std::string error;
   const double gbps = kernel_copy_gbps(&error);
   if (gbps == 0) {
-    state.SkipWithError(error.c_str());
+    fail(state, error);
     return;
   }
   for (auto _ : state) benchmark::DoNotOptimize(gbps);
@@ -293,20 +284,7 @@ void BM_Gemv(benchmark::State& state) {
   }
   b.output(x);
   Loaded loaded;
-  if (std::string e = loaded.load(b, random_f16(n * k)); !e.empty()) {
-    state.SkipWithError(e.c_str());
-    return;
-  }
-  if (std::string e = loaded.run(); !e.empty()) {  // warm-up: pipelines, first touch
-    state.SkipWithError(e.c_str());
-    return;
-  }
-  for (auto _ : state) {
-    if (std::string e = loaded.run(); !e.empty()) {
-      state.SkipWithError(e.c_str());
-      return;
-    }
-  }
+  if (time_steps(state, loaded, b, random_f16(n * k)) < 0) return;
   std::string error;
   const double copy = copy_gbps(&error);
   const double kernel_copy = kernel_copy_gbps(&error);
@@ -318,6 +296,7 @@ void BM_Gemv(benchmark::State& state) {
   state.counters["kernel_copy_GBps"] = kernel_copy;
   state.counters["copies"] = copies;
   state.counters["dispatches"] = dispatches;
+  if (const double us = loaded.dispatch_microseconds(); us > 0) state.counters["kernel_us"] = us;
   state.SetLabel(variant);
 }
 // GBps / copy_GBps is the share of the roofline (bench/README.md prints it).
@@ -358,20 +337,7 @@ void BM_Matmul(benchmark::State& state) {
   }
   b.output(x);
   Loaded loaded;
-  if (std::string e = loaded.load(b, random_f16(n * k)); !e.empty()) {
-    state.SkipWithError(e.c_str());
-    return;
-  }
-  if (std::string e = loaded.run(); !e.empty()) {
-    state.SkipWithError(e.c_str());
-    return;
-  }
-  for (auto _ : state) {
-    if (std::string e = loaded.run(); !e.empty()) {
-      state.SkipWithError(e.c_str());
-      return;
-    }
-  }
+  if (time_steps(state, loaded, b, random_f16(n * k)) < 0) return;
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) * dispatches;
   state.counters["TFLOPs"] = benchmark::Counter(flops / 1e12, benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(variant);
@@ -402,20 +368,7 @@ void BM_DispatchChain(benchmark::State& state) {
   }
   b.output(x);
   Loaded loaded;
-  if (std::string e = loaded.load(b, {}); !e.empty()) {
-    state.SkipWithError(e.c_str());
-    return;
-  }
-  if (std::string e = loaded.run(); !e.empty()) {
-    state.SkipWithError(e.c_str());
-    return;
-  }
-  for (auto _ : state) {
-    if (std::string e = loaded.run(); !e.empty()) {
-      state.SkipWithError(e.c_str());
-      return;
-    }
-  }
+  if (time_steps(state, loaded, b, {}) < 0) return;
   state.counters["us_per_dispatch"] = benchmark::Counter(
       kDispatches / 1e6, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
