@@ -43,24 +43,43 @@ int64_t per_rope_item(const StepShapes& s, int64_t wg) {
   return ceil_div(rows(s.inputs[0]) * (head_dim - half), wg);
 }
 
-// gemv: per row, WG / LANES outputs per group; LANES (GEMV_LANES in
-// prelude.cl) with transpose_b, else 1.
-constexpr int64_t kGemvLanes = 32;
-int64_t gemv_groups(const program::Dispatch& dispatch, int64_t row_count, int64_t outputs, int64_t wg) {
-  const int64_t lanes = flag(dispatch, "transpose_b") ? kGemvLanes : 1;
-  return row_count * ceil_div(outputs, wg / lanes);
+// gemv: a team of GEMV_LANES work-items per output (prelude.cl), WG /
+// GEMV_LANES outputs per group and row. A decode step chains its products,
+// so each must fill the device alone: the team is the smallest power of two
+// from 32 that gives at least kGemvMinGroups groups per row (8 per SM of a
+// 132-SM GPU) and at most kGemvMaxChunks 8-element chunks of K per lane. On
+// the H100 (bench/README.md) 32 lanes suit 128256x2048, 64 28672x8192, and
+// the 2048-column products of a 1B decode need 128 to fill the device.
+// Without transpose_b a work-item computes an output alone.
+constexpr int64_t kGemvMinGroups = 1024;
+constexpr int64_t kGemvMaxChunks = 16;
+
+int64_t static_extent(const program::TensorRef& ref) {
+  return !ref.shape.empty() && ref.shape.back().is_static() ? ref.shape.back().value : 0;
 }
-int64_t matmul_gemv_groups(const StepShapes& s, int64_t wg) {
-  return gemv_groups(s.dispatch, rows(s.outputs[0]), cols(s.outputs[0]), wg);
+
+// The outputs a gemv's teams compute: result 0's columns, q's, k's and v's
+// columns end to end (matmul_qkv), or rope pairs (rmsnorm_qkv_rope).
+int64_t result_columns(const program::Dispatch& d) { return static_extent(d.outputs[0]); }
+int64_t qkv_columns(const program::Dispatch& d) {
+  return static_extent(d.outputs[0]) + static_extent(d.outputs[1]) + static_extent(d.outputs[2]);
 }
-int64_t matmul_qkv_gemv_groups(const StepShapes& s, int64_t wg) {
-  return gemv_groups(s.dispatch, rows(s.outputs[0]),
-                     cols(s.outputs[0]) + cols(s.outputs[1]) + cols(s.outputs[2]), wg);
+int64_t rope_pairs(const program::Dispatch& d) { return backends::support::rope_pair_count(d); }
+
+template <int64_t (*outputs)(const program::Dispatch&)>
+int64_t gemv_team(const program::Dispatch& d, int64_t wg) {
+  if (!flag(d, "transpose_b")) return 1;
+  const int64_t n = outputs(d), k = static_extent(d.inputs[0]);
+  int64_t lanes = std::min<int64_t>(32, wg);
+  while (lanes < wg && (ceil_div(n, wg / lanes) < kGemvMinGroups || ceil_div(k, 8 * lanes) > kGemvMaxChunks)) {
+    lanes *= 2;
+  }
+  return lanes;
 }
-// rmsnorm_qkv_rope: a team per rope pair (rmsnorm_qkv_rope_gemv.cl;
-// backends::support::rope_pair_count).
-int64_t rope_pair_gemv_groups(const StepShapes& s, int64_t wg) {
-  return gemv_groups(s.dispatch, rows(s.inputs[0]), backends::support::rope_pair_count(s.dispatch), wg);
+
+template <int64_t (*outputs)(const program::Dispatch&)>
+int64_t gemv_groups(const StepShapes& s, int64_t wg) {
+  return rows(s.inputs[0]) * ceil_div(outputs(s.dispatch), wg / gemv_team<outputs>(s.dispatch, wg));
 }
 
 // Tiled: TILE x TILE outputs per group (TILE in prelude.cl).
@@ -110,8 +129,14 @@ int64_t attention_decode_scratch(const StepShapes& s) {
 
 constexpr OpenclKernel elementwise{per_result_element, 256};
 constexpr OpenclKernel per_row{per_input_row, 256};
-constexpr OpenclKernel gemv{matmul_gemv_groups, 256};
-constexpr OpenclKernel gemv_subgroup{.groups = matmul_gemv_groups, .workgroup = 256, .subgroups = true};
+// gemv kernels, one launch for both variants (prelude.cl's split).
+template <int64_t (*outputs)(const program::Dispatch&)>
+constexpr OpenclKernel gemv_of{.groups = gemv_groups<outputs>, .workgroup = 256, .team = gemv_team<outputs>};
+template <int64_t (*outputs)(const program::Dispatch&)>
+constexpr OpenclKernel gemv_subgroup_of{
+    .groups = gemv_groups<outputs>, .workgroup = 256, .subgroups = true, .team = gemv_team<outputs>};
+constexpr OpenclKernel gemv = gemv_of<result_columns>;
+constexpr OpenclKernel gemv_subgroup = gemv_subgroup_of<result_columns>;
 constexpr OpenclKernel tiled{matmul_tiled_groups, kTile * kTile, true};
 
 // ---- The table ------------------------------------------------------------------
@@ -152,8 +177,8 @@ constexpr auto kKernels = std::to_array<KernelRow>({
     {"fused_gate_up", "tiled", {fused_gate_up_tiled_groups, kTile * kTile, true}},
     {"residual_rmsnorm", "workgroup", per_row},
     {"residual_layernorm", "workgroup", per_row},
-    {"matmul_qkv", "gemv", {matmul_qkv_gemv_groups, 256}},
-    {"matmul_qkv", "gemv_subgroup", {.groups = matmul_qkv_gemv_groups, .workgroup = 256, .subgroups = true}},
+    {"matmul_qkv", "gemv", gemv_of<qkv_columns>},
+    {"matmul_qkv", "gemv_subgroup", gemv_subgroup_of<qkv_columns>},
     {"matmul_qkv", "tiled", {matmul_qkv_tiled_groups, kTile * kTile, true}},
     {"matmul_residual", "gemv", gemv},
     {"matmul_residual", "gemv_subgroup", gemv_subgroup},
@@ -161,8 +186,8 @@ constexpr auto kKernels = std::to_array<KernelRow>({
     {"rmsnorm_matmul", "gemv_subgroup", gemv_subgroup},
     {"rmsnorm_gate_up", "gemv", gemv},
     {"rmsnorm_gate_up", "gemv_subgroup", gemv_subgroup},
-    {"rmsnorm_qkv_rope", "gemv", {rope_pair_gemv_groups, 256}},
-    {"rmsnorm_qkv_rope", "gemv_subgroup", {.groups = rope_pair_gemv_groups, .workgroup = 256, .subgroups = true}},
+    {"rmsnorm_qkv_rope", "gemv", gemv_of<rope_pairs>},
+    {"rmsnorm_qkv_rope", "gemv_subgroup", gemv_subgroup_of<rope_pairs>},
 });
 
 std::string_view embedded(std::string_view name) {

@@ -27,6 +27,12 @@ using GroupCount = int64_t (*)(const StepShapes& shapes, int64_t workgroup);
 // for the dispatch's tensors at their bounds.
 using ScratchBytes = int64_t (*)(const StepShapes& shapes);
 
+// How many work-items share one output of a gemv kernel (prelude.cl's
+// GEMV_LANES), from the dispatch's static shapes and the work-group size:
+// the kernel is built with -D GEMV_LANES=<it>, and the kernel's GroupCount
+// calls the same function, so both sides agree.
+using TeamSize = int64_t (*)(const program::Dispatch& dispatch, int64_t workgroup);
+
 // The host's side of one kernel file `{op}_{variant}.cl`: its entry point is
 // named after the file, and it is launched as a 1-D range of groups(...)
 // work-groups of `workgroup` work-items (the device may lower it; WG tells
@@ -41,6 +47,8 @@ struct OpenclKernel {
   // The kernel reduces across subgroups: built with the device's subgroup
   // OpenCL C, and refused at compile on a device that has none.
   bool subgroups = false;
+  // gemv kernels: the team per output (GEMV_LANES). Null: not a gemv.
+  TeamSize team = nullptr;
 };
 
 using KernelRow = backends::support::KernelRow<OpenclKernel>;

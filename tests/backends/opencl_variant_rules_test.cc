@@ -1,7 +1,8 @@
 // The OpenCL variant table against the OpenCL kernel table: every pattern
 // parses, every (op, variant) a rule can give has a kernel, every kernel is
 // reachable from a rule, and the fused ops that would give a whole matrix to
-// one work-group at decode have no rule.
+// one work-group at decode have no rule. And the gemv kernels' teams: the
+// host's choice of GEMV_LANES and the group count that goes with it.
 
 #include <set>
 #include <utility>
@@ -50,6 +51,71 @@ TEST(OpenclVariantRulesTest, NoFusedOpThatReadsAWholeMatrixPerWorkGroup) {
     EXPECT_NE(pair.first, "fused_ffn");
     EXPECT_NE(pair.first, "matmul_rmsnorm");
   }
+}
+
+// y[1, n] = x[1, k] @ w^T, w [n, k] (transpose_b) or w [k, n].
+program::Dispatch gemv_dispatch(int64_t n, int64_t k, bool transpose_b) {
+  auto tensor = [](std::vector<int64_t> dims) {
+    program::TensorRef ref;
+    for (int64_t d : dims) ref.shape.push_back(program::Dim::fixed(d));
+    return ref;
+  };
+  program::Dispatch d;
+  d.kernel = "matmul";
+  d.variant = "gemv";
+  d.constants.push_back({"transpose_b", program::Constant::Type::boolean, transpose_b ? 1 : 0, 0, ""});
+  d.inputs = {tensor({1, k}), transpose_b ? tensor({n, k}) : tensor({k, n})};
+  d.outputs = {tensor({1, n})};
+  return d;
+}
+
+struct Launch {
+  int64_t team;
+  int64_t groups;
+};
+
+Launch gemv_launch(const program::Dispatch& d, int64_t workgroup) {
+  const KernelRow* row = backends::support::find_kernel(kernel_table(), d.kernel, d.variant);
+  EXPECT_NE(row, nullptr);
+  if (row == nullptr || row->kernel.team == nullptr) return {0, 0};
+  const std::vector<std::vector<int64_t>> inputs = {{1, d.inputs[0].shape[1].value}, {}};
+  const std::vector<std::vector<int64_t>> outputs = {{1, d.outputs[0].shape[1].value}};
+  return {row->kernel.team(d, workgroup), row->kernel.groups({d, inputs, outputs}, workgroup)};
+}
+
+TEST(OpenclVariantRulesTest, EveryGemvKernelAndNoOtherChoosesATeam) {
+  for (const KernelRow& row : kernel_table()) {
+    const bool gemv = row.variant == "gemv" || row.variant == "gemv_subgroup";
+    EXPECT_EQ(row.kernel.team != nullptr, gemv) << row.op << "." << row.variant;
+  }
+}
+
+// The team is the smallest power of two from 32 that gives the product at
+// least 1,024 groups and each lane at most 16 chunks of 8 elements of K.
+TEST(OpenclVariantRulesTest, GemvTeamsFillTheDeviceAndBoundEachLanesShare) {
+  const struct {
+    int64_t n, k, team;
+  } cases[] = {
+      {14336, 4096, 32},   // 1,792 groups of 32, 16 chunks a lane
+      {128256, 2048, 32},  // the lm head
+      {28672, 8192, 64},   // 32 lanes would read 32 chunks each
+      {2048, 2048, 128},   // a 1B decode's output projection: 256 groups of 32
+      {2048, 8192, 128},   // its down projection
+      {100, 4096, 256},    // as many as a group has
+  };
+  for (const auto& c : cases) {
+    const Launch launch = gemv_launch(gemv_dispatch(c.n, c.k, true), 256);
+    EXPECT_EQ(launch.team, c.team) << c.n << "x" << c.k;
+    EXPECT_EQ(launch.groups, (c.n + 256 / c.team - 1) / (256 / c.team)) << c.n << "x" << c.k;
+  }
+  // A device that lowers the group to 64 work-items caps the team there
+  // (500 groups of 32 would be too few).
+  EXPECT_EQ(gemv_launch(gemv_dispatch(1000, 2048, true), 64).team, 64);
+  EXPECT_EQ(gemv_launch(gemv_dispatch(1000, 2048, true), 64).groups, 1000);
+  // Without transpose_b a work-item computes an output alone.
+  const Launch alone = gemv_launch(gemv_dispatch(1000, 4096, false), 256);
+  EXPECT_EQ(alone.team, 1);
+  EXPECT_EQ(alone.groups, 4);
 }
 
 }  // namespace
