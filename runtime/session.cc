@@ -40,6 +40,7 @@ absl::StatusOr<int32_t> find_binding(const std::vector<program::Binding>& bindin
 frontend::SamplingOp sampling_op(const SamplingOptions& options, int64_t vocab) {
   frontend::SamplingOp op;
   op.k = options.temperature == 0 ? 1 : options.top_k > 0 ? std::min(options.top_k, vocab) : vocab;
+  if (op.k > kMaxDeviceTopK) return {};
   op.penalty = options.repeat_penalty;
   op.window = options.repeat_penalty == 1.0 ? 0 : std::max<int64_t>(options.repeat_last_n, 1);
   return op;
@@ -88,7 +89,7 @@ absl::Status Session::start(const SessionOptions& options) {
   }
   for (auto [program, io, name] : {std::tuple{&programs_.prefill, &prefill_io_, "prefill"},
                                    std::tuple{&programs_.decode, &decode_io_, "decode"}}) {
-    const bool sampled = sampling_.has_value();
+    const bool sampled = sampling_.has_value() && sampling_op(*sampling_, vocab_size()).k > 0;
     absl::StatusOr<int32_t> tokens =
         find_binding(program->inputs, frontend::kTokensInput, program::DType::i32, true, name);
     absl::StatusOr<int32_t> recent =
@@ -154,7 +155,9 @@ int64_t Session::prefill_chunk() const {
 }
 
 bool Session::samples_on_device(const SamplingOptions& options) const {
-  return sampling_.has_value() && sampling_op(options, vocab_size()) == sampling_op(*sampling_, vocab_size());
+  if (!sampling_.has_value()) return false;
+  const frontend::SamplingOp op = sampling_op(*sampling_, vocab_size());
+  return op.k > 0 && sampling_op(options, vocab_size()) == op;
 }
 
 absl::StatusOr<std::vector<KernelTime>> Session::profile() const {
@@ -204,6 +207,11 @@ absl::StatusOr<std::vector<float>> Session::feed(std::span<const int32_t> tokens
 absl::StatusOr<Candidates> Session::feed_and_sample(std::span<const int32_t> tokens,
                                                     std::span<const int32_t> history) {
   if (!sampling_) return absl::FailedPreconditionError("this session was opened without device sampling");
+  if (sampling_op(*sampling_, vocab_size()).k == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "this session's sampling keeps more than ", kMaxDeviceTopK,
+        " candidates, which the host draws from the logits; feed the tokens and sample those"));
+  }
   if (absl::Status s = check_feed(tokens); !s.ok()) return s;
   const frontend::SamplingOp op = sampling_op(*sampling_, vocab_size());
   const std::vector<int32_t> recent = recent_tokens(history, sampling_->repeat_last_n, op.window);

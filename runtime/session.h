@@ -79,7 +79,8 @@ class Session {
   // The sampling the Programs end in, if any.
   const std::optional<SamplingOptions>& sampling() const { return sampling_; }
   // Whether `options` draws from the candidates the device computes: the
-  // same k, penalty and window as the session's.
+  // session's Programs end in a sampling op (k > 0) with the same k,
+  // penalty and window.
   bool samples_on_device(const SamplingOptions& options) const;
 
   // Per-(kernel, variant) GPU time of both executables since the session
@@ -120,8 +121,19 @@ class Session {
   double load_seconds_ = 0;
 };
 
+// The most candidates the device's sampling op selects. Its top_k takes k
+// rounds, each a reduction over the row (split: over the slices' lists),
+// while the host's sampler sorts a row read back in one pass: past this
+// many, and for top-k 0 (every token of a 128K vocabulary), reading the
+// logits row is faster by orders of magnitude (PoCL: 728 ms a token for
+// top_k over 128,256 logits, against 16 ms for the rest of a one-layer
+// 1B step).
+inline constexpr int64_t kMaxDeviceTopK = 1024;
+
 // The device sampling op for `options` over a `vocab`-entry vocabulary:
-// k = 1 for greedy, top_k (or the whole vocabulary) otherwise.
+// k = 1 for greedy, else top_k (or the whole vocabulary), or k = 0 (no
+// sampling op: the Programs end in logits and the host samples) where that
+// is more than kMaxDeviceTopK.
 frontend::SamplingOp sampling_op(const SamplingOptions& options, int64_t vocab);
 
 }  // namespace kiln::runtime

@@ -94,7 +94,7 @@ void add_sampling_options(ArgParser& args) {
   const runtime::SamplingOptions defaults;
   args.option("temp", "", "T", "sampling temperature; 0 picks the most likely token (greedy)",
               absl::StrCat(defaults.temperature))
-      .option("top-k", "", "K", "sample among the K most likely tokens; 0: all", absl::StrCat(defaults.top_k))
+      .option("top-k", "", "K", "sample among the K most likely tokens; 0: all (past 1024 the host picks them from the logits)", absl::StrCat(defaults.top_k))
       .option("top-p", "", "P", "sample among the most likely tokens holding mass P; 1: all",
               absl::StrCat(defaults.top_p))
       .option("repeat-penalty", "", "R", "divide the logits of recent tokens by R (> 1 repeats less); 1: off",

@@ -121,6 +121,38 @@ TEST_P(KjvModelTest, DeviceSamplingGivesTheHostSamplersText) {
   EXPECT_FALSE(results[0].text.empty());
 }
 
+// --top-k 0 keeps all 4,096 tokens, more than the device selects
+// (kMaxDeviceTopK): the session's Programs end in logits, each token reads
+// the row back, and the text is the host sampler's.
+TEST_P(KjvModelTest, TopKZeroSamplesTheLogitsRowOnTheHost) {
+  const std::vector<int32_t> prompt = reference_["generation"]["prompt_ids"].get<std::vector<int32_t>>();
+  GenerateOptions options;
+  options.max_new_tokens = 12;
+  options.sampling.temperature = 0.8;
+  options.sampling.top_k = 0;
+  options.sampling.seed = 3;
+  options.stop_at_eos = false;
+  std::vector<GenerationResult> results;
+  for (const bool with_sampling : {true, false}) {
+    SessionOptions session_options;
+    if (with_sampling) session_options.sampling = options.sampling;
+    absl::StatusOr<std::unique_ptr<Session>> session = Session::open(path_, session_options);
+    ASSERT_TRUE(session.ok()) << session.status();
+    EXPECT_FALSE((*session)->samples_on_device(options.sampling));
+    // Nor can a caller ask the device for candidates it does not compute.
+    EXPECT_EQ((*session)->feed_and_sample(prompt, prompt).status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ((*session)->position(), 0);
+    const kiln_counters before = (*session)->counters();
+    absl::StatusOr<GenerationResult> result = generate(**session, prompt, options);
+    ASSERT_TRUE(result.ok()) << result.status();
+    const uint64_t read = (*session)->counters().bytes_from_device - before.bytes_from_device;
+    EXPECT_EQ(read, (1 + static_cast<uint64_t>(result->decode_steps)) * (*session)->vocab_size() * sizeof(float));
+    results.push_back(*std::move(result));
+  }
+  EXPECT_EQ(results[0].tokens, results[1].tokens);
+  EXPECT_EQ(results[0].tokens.size(), 12u);
+}
+
 // `kiln run models/kjv-llama.gguf --backend B` as users run it: the
 // sampling op on the device, the lm head on the last row. Every backend
 // gives the reference's greedy tokens and, for a seeded draw, the cpu

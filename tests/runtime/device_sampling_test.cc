@@ -174,6 +174,11 @@ TEST(DeviceSamplingTest, TheOpIsArgmaxForGreedyAndTopKOtherwise) {
   EXPECT_EQ(sampling_op({.temperature = 0.8, .top_k = 40}, 300).k, 40);
   EXPECT_EQ(sampling_op({.temperature = 0.8, .top_k = 0}, 300).k, 300);
   EXPECT_EQ(sampling_op({.temperature = 0.8, .top_k = 400}, 300).k, 300);
+  // Past kMaxDeviceTopK candidates there is no op: the host samples the logits.
+  EXPECT_EQ(sampling_op({.temperature = 0.8, .top_k = 1024}, 128256).k, 1024);
+  EXPECT_EQ(sampling_op({.temperature = 0.8, .top_k = 1025}, 128256), frontend::SamplingOp{});
+  EXPECT_EQ(sampling_op({.temperature = 0.8, .top_k = 0, .repeat_penalty = 1.3}, 128256), frontend::SamplingOp{});
+  EXPECT_EQ(sampling_op({.temperature = 0, .top_k = 0}, 128256).k, 1);
   const frontend::SamplingOp off = sampling_op({.temperature = 0.8, .repeat_penalty = 1.0, .repeat_last_n = 64}, 300);
   EXPECT_EQ(off.window, 0);
   const frontend::SamplingOp on = sampling_op({.temperature = 0.8, .repeat_penalty = 1.3, .repeat_last_n = 64}, 300);
