@@ -33,7 +33,7 @@ layout(constant_id = 17) const int in0_d2 = 1;  // Dh
 layout(constant_id = 18) const int in1_d1 = 1;  // Hkv
 layout(constant_id = 19) const bool causal = true;
 layout(constant_id = 20) const float scale = 0.0;  // 0: 1 / sqrt(Dh)
-layout(constant_id = 21) const int in1_d0 = 1;     // S, the cache's rows
+EXTENT(in1_d0, 21)                                 // S, k's rows (the cache's)
 
 layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer Scratch { float v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer Counter { uint n; };
@@ -55,7 +55,7 @@ shared float block_sum[in0_d1 / in1_d1];
 shared bool is_last;
 
 uint group_size() { return uint(in0_d1 / in1_d1); }
-uint blocks() { return (uint(in1_d0) + kKeys - 1u) / kKeys; }
+uint blocks() { return (EXT(in1_d0) + kKeys - 1u) / kKeys; }
 uint record_floats() { return 4u + blocks() * group_size() * uint(in0_d2 + 2); }
 
 // Scores of the block's keys against each query head of the group, into
@@ -186,6 +186,14 @@ void main() {
       }
     }
     store(OUT(0), out0_dtype, q_base + i, numerator / denominator);
+  }
+  // Where k's rows are symbolic (k is not a cache), the records move with
+  // S from step to step, so a later step's counter could fall where this
+  // one left a partial: the last block leaves its partials zero, as the
+  // plugin filled them.
+  if (in1_d0_slot >= 0) {
+    barrier();
+    for (uint i = lane; i < live_blocks * group * (dim + 2u); i += wg) scratch.v[record + 4u + i] = 0.0;
   }
   if (lane == 0u) counter.n = 0u;
 }

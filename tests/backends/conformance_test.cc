@@ -80,10 +80,11 @@ const std::vector<std::string> kCooperativeMatrix = {"coopmat"};
 // and the split one, each forced on every top_k case.
 const std::vector<std::string> kTopKVariants = {"reference", "workgroup", "split"};
 // attention: every kernel, each forced on the decode cases (Vulkan's
-// reference, split and decode; OpenCL's workgroup and decode); the decode
-// kernel, which loops over rows, on the prefill ones too.
+// reference, split and decode; OpenCL's workgroup and decode); Vulkan's
+// split and the decode kernels, which loop over rows, on the prefill ones
+// too (k not a cache, its rows symbolic, included).
 const std::vector<std::string> kAttentionDecodeVariants = {"reference", "workgroup", "split", "decode"};
-const std::vector<std::string> kAttentionPrefillVariants = {"decode"};
+const std::vector<std::string> kAttentionPrefillVariants = {"decode", "split"};
 // Each activation and weight rounded to f16 (2^-11 relative), summed over
 // k terms of up to 1 in magnitude: about sqrt(k) * 2^-11, twice that here.
 Tolerance f16_activation_products(int64_t k) { return {2 * 4.9e-4 * std::sqrt(static_cast<double>(k)), 2e-3}; }
