@@ -9,11 +9,10 @@ KILN_DEFINE_DOT(2)
 __kernel void GEMV_ENTRY(fused_gate_up)(KILN_PARAMS) {
   __local float scratch[WG];
   const size_t n_cols = OUT0_COLS;
-  const size_t blocks = (n_cols + GEMV_OUTPUTS - 1) / GEMV_OUTPUTS;
-  const size_t row = get_group_id(0) / blocks;
+  const size_t row = gemv_row(n_cols);
   const __global STORAGE(IN0_DT)* x = IN(0) + row * IN0_COLS;
   GEMV_FOR_EACH_OUTPUT(t) {
-    const size_t n = get_group_id(0) % blocks * GEMV_OUTPUTS + t;
+    const size_t n = gemv_first_output(n_cols) + t;
     float gate = n < n_cols ? dot_in1(x, IN(1), n, n_cols, GEMV_LANE, GEMV_TEAM_SIZE) : 0.0f;
     float up = n < n_cols ? dot_in2(x, IN(2), n, n_cols, GEMV_LANE, GEMV_TEAM_SIZE) : 0.0f;
     gate = GEMV_SUM(gate, scratch);

@@ -8,11 +8,10 @@ KILN_DEFINE_DOT(1)
 __kernel void GEMV_ENTRY(matmul_residual)(KILN_PARAMS) {
   __local float scratch[WG];
   const size_t n_cols = OUT0_COLS;
-  const size_t blocks = (n_cols + GEMV_OUTPUTS - 1) / GEMV_OUTPUTS;
-  const size_t row = get_group_id(0) / blocks;
+  const size_t row = gemv_row(n_cols);
   const __global STORAGE(IN0_DT)* x = IN(0) + row * IN0_COLS;
   GEMV_FOR_EACH_OUTPUT(t) {
-    const size_t n = get_group_id(0) % blocks * GEMV_OUTPUTS + t;
+    const size_t n = gemv_first_output(n_cols) + t;
     float acc = n < n_cols ? dot_in1(x, IN(1), n, n_cols, GEMV_LANE, GEMV_TEAM_SIZE) : 0.0f;
     acc = GEMV_SUM(acc, scratch);
     if (GEMV_LANE == 0 && n < n_cols) {

@@ -351,6 +351,14 @@ float norm_scale(const float squares) { return rsqrt(squares / IN0_COLS + EPS); 
 #define GEMV_ENTRY(op) KILN_CAT(GEMV_ENTRY_, GEMV_SUBGROUP)(op)
 #define GEMV_FOR_EACH_OUTPUT(t) KILN_CAT(GEMV_FOR_EACH_OUTPUT_, GEMV_SUBGROUP)(t)
 
+// The work-group's place in a gemv grid of |outputs| outputs a row, each
+// group computing GEMV_OUTPUTS consecutive ones (kernel_table.cc's
+// gemv_groups): the row of x it reads, and its first output.
+size_t gemv_row(const size_t outputs) { return get_group_id(0) / ((outputs + GEMV_OUTPUTS - 1) / GEMV_OUTPUTS); }
+size_t gemv_first_output(const size_t outputs) {
+  return get_group_id(0) % ((outputs + GEMV_OUTPUTS - 1) / GEMV_OUTPUTS) * GEMV_OUTPUTS;
+}
+
 // Sums |acc| over the LANES work-items sharing an output; lane 0 gets it.
 float lanes_sum(float acc, __local float* scratch) {
   if (LANES == 1) return acc;

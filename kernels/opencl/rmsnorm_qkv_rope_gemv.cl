@@ -56,11 +56,10 @@ uint pair_feature(const uint i, const uint which) {
 
 __kernel void GEMV_ENTRY(rmsnorm_qkv_rope)(KILN_PARAMS) {
   __local float4 scratch[WG];
-  const size_t blocks = (PAIRS + GEMV_OUTPUTS - 1) / GEMV_OUTPUTS;
-  const size_t row = get_group_id(0) / blocks;
+  const size_t row = gemv_row(PAIRS);
   const __global STORAGE(IN0_DT)* x = IN(0) + row * IN0_COLS;
   GEMV_FOR_EACH_OUTPUT(t) {
-    const uint pair = get_group_id(0) % blocks * GEMV_OUTPUTS + t;
+    const uint pair = gemv_first_output(PAIRS) + t;
     const uint head = pair / PAIRS_PER_HEAD, i = pair % PAIRS_PER_HEAD;
     const uint d0 = pair_feature(i, 0), d1 = pair_feature(i, 1);
     const bool both = d1 < HEAD_DIM;
