@@ -505,13 +505,12 @@ input %recent : i32[31]
 %ids, %values = top_k(%logits, %recent) {k = 2500, penalty = 2.0}
 output %ids, %values)", .tolerance = kExact, .force = kTopKVariants, .input_range = 2.0, .quantum = 0.25,
        .special_every = 3, .id_min = -1, .id_limit = 2500},
-      // A merge of 5,000 rounds after slices of 1,024: past lavapipe's
-      // 65,535 loop iterations an invocation unless a round costs one
-      // (top_k_split.comp). Vulkan's one-workgroup kernel scans the row k
-      // times, past that budget here: the split kernels only.
-      {.name = "top_k_whole_row_5000_split", .op = "top_k", .graph = R"(input %logits : f32[1, 5000]
+      // 5,000 rounds (the split kernel's merge after slices of 1,024): past
+      // lavapipe's 65,535 loop iterations an invocation unless a round costs
+      // one (top_k_split.comp, top_k_reference.comp).
+      {.name = "top_k_whole_row_5000", .op = "top_k", .graph = R"(input %logits : f32[1, 5000]
 %ids, %values = top_k(%logits) {k = 5000}
-output %ids, %values)", .tolerance = kExact, .force = {"split"}, .input_range = 4.0, .quantum = 0.5,
+output %ids, %values)", .tolerance = kExact, .force = kTopKVariants, .input_range = 4.0, .quantum = 0.5,
        .special_every = 5},
 
       {.name = "cast_f32_to_f16", .op = "cast", .graph = R"(input %x : f32[3, 7]
