@@ -77,9 +77,19 @@ int64_t gemv_team(const program::Dispatch& d, int64_t wg) {
   return lanes;
 }
 
-template <int64_t (*outputs)(const program::Dispatch&)>
+// gemv_subgroup: a team is a subgroup, whatever GEMV_LANES says, and a
+// group's subgroups take its outputs in turn, so its teams stay at 32 (WG /
+// 32 outputs a group, about one per subgroup): a larger team would leave
+// most subgroups idle. Filling the device on small products would take an
+// output split over several subgroups; no device we run has OpenCL
+// subgroups to measure that on.
+int64_t subgroup_team(const program::Dispatch& d, int64_t wg) {
+  return flag(d, "transpose_b") ? std::min<int64_t>(32, wg) : 1;
+}
+
+template <int64_t (*outputs)(const program::Dispatch&), TeamSize team>
 int64_t gemv_groups(const StepShapes& s, int64_t wg) {
-  return rows(s.inputs[0]) * ceil_div(outputs(s.dispatch), wg / gemv_team<outputs>(s.dispatch, wg));
+  return rows(s.inputs[0]) * ceil_div(outputs(s.dispatch), wg / team(s.dispatch, wg));
 }
 
 // Tiled: TILE x TILE outputs per group (TILE in prelude.cl).
@@ -131,10 +141,13 @@ constexpr OpenclKernel elementwise{per_result_element, 256};
 constexpr OpenclKernel per_row{per_input_row, 256};
 // gemv kernels, one launch for both variants (prelude.cl's split).
 template <int64_t (*outputs)(const program::Dispatch&)>
-constexpr OpenclKernel gemv_of{.groups = gemv_groups<outputs>, .workgroup = 256, .team = gemv_team<outputs>};
+constexpr OpenclKernel gemv_of{
+    .groups = gemv_groups<outputs, gemv_team<outputs>>, .workgroup = 256, .team = gemv_team<outputs>};
 template <int64_t (*outputs)(const program::Dispatch&)>
-constexpr OpenclKernel gemv_subgroup_of{
-    .groups = gemv_groups<outputs>, .workgroup = 256, .subgroups = true, .team = gemv_team<outputs>};
+constexpr OpenclKernel gemv_subgroup_of{.groups = gemv_groups<outputs, subgroup_team>,
+                                        .workgroup = 256,
+                                        .subgroups = true,
+                                        .team = subgroup_team};
 constexpr OpenclKernel gemv = gemv_of<result_columns>;
 constexpr OpenclKernel gemv_subgroup = gemv_subgroup_of<result_columns>;
 constexpr OpenclKernel tiled{matmul_tiled_groups, kTile * kTile, true};

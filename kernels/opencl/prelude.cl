@@ -300,10 +300,11 @@ float norm_scale(const float squares) { return rsqrt(squares / IN0_COLS + EPS); 
 //                  subgroup size works (a device may choose it per kernel).
 // With TRANSPOSE_B, GEMV_LANES work-items share an output; without it a
 // work-item computes one alone (neighbours read neighbouring columns), in
-// both variants. The host sets GEMV_LANES for every gemv kernel from the
-// product's shape (kernels/opencl/kernel_table.cc, gemv_team: enough groups
-// to fill the device, a bounded share of K per lane); other kernels built
-// with this prelude never use it.
+// both variants. The host sets GEMV_LANES for every gemv kernel
+// (kernels/opencl/kernel_table.cc): in gemv from the product's shape
+// (gemv_team: enough groups to fill the device, a bounded share of K per
+// lane), in gemv_subgroup 32; other kernels built with this prelude never
+// use it.
 #ifndef GEMV_LANES
 #define GEMV_LANES 1
 #endif

@@ -118,5 +118,15 @@ TEST(OpenclVariantRulesTest, GemvTeamsFillTheDeviceAndBoundEachLanesShare) {
   EXPECT_EQ(alone.groups, 4);
 }
 
+// gemv_subgroup's teams are subgroups taking the group's outputs in turn:
+// they stay at 32, or most subgroups of a group would idle.
+TEST(OpenclVariantRulesTest, SubgroupGemvKeepsTeamsOf32) {
+  program::Dispatch d = gemv_dispatch(2048, 2048, true);
+  d.variant = "gemv_subgroup";
+  const Launch launch = gemv_launch(d, 256);
+  EXPECT_EQ(launch.team, 32);
+  EXPECT_EQ(launch.groups, 256);
+}
+
 }  // namespace
 }  // namespace kiln::kernels::opencl
