@@ -14,7 +14,9 @@
 #   models        the synthetic Llama-3.2-1B shape: kiln bench + the PyTorch peer, and a profile
 #   models8b      the synthetic Llama-3.1-8B shape: the same, without torch.compile
 #   variants      kiln bench --profile of the 1B shape once per plugin build under
-#                 .device/variants/NAME/ (an A/B of kernel constants in one run)
+#                 .device/variants/NAME/ (an A/B of kernel constants in one run), and
+#                 the backend's kernel bench (gemv against the copy) where bundled;
+#                 VARIANT_BACKENDS (default vulkan) names the backends the builds are of
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -113,9 +115,18 @@ for step in "$@"; do
       [ -d /tmp/llama-3.2-1b ] || run synth "$kiln" synth llama-3.2-1b -o /tmp/llama-3.2-1b --dtype f16
       for dir in .device/lib .device/variants/*/; do
         name=$(basename "$dir")
-        run "variant-$name" env KILN_PLUGIN_PATH="$root/$dir" "$kiln" bench /tmp/llama-3.2-1b --backend vulkan \
-          --prompt-len 512 --gen 128 --reps 3 --profile
-      done ;;
+        for b in ${VARIANT_BACKENDS:-vulkan}; do
+          [ -e "$dir/libkiln-$b.so" ] || continue
+          run "variant-$name-$b" env KILN_PLUGIN_PATH="$root/$dir" "$kiln" bench /tmp/llama-3.2-1b --backend "$b" \
+            --prompt-len 512 --gen 128 --reps 3 --profile
+          # The kernel bench loads build/backends/libkiln-<b>.so: this build's.
+          if [ -x "$root/.device/bin/${b}_bench" ]; then
+            ln -sf "$root/$dir/libkiln-$b.so" build/backends/
+            run "variant-$name-${b}_bench" "$root/.device/bin/${b}_bench" --benchmark_filter='Copy|Gemv'
+          fi
+        done
+      done
+      for plugin in .device/lib/libkiln-*.so; do ln -sf "$root/$plugin" build/backends/; done ;;
     *) echo "unknown step $step" ;;
   esac
 done
