@@ -54,23 +54,34 @@ int64_t per_rope_item(const StepShapes& s, int64_t wg) {
 constexpr int64_t kGemvMinGroups = 1024;
 constexpr int64_t kGemvMaxChunks = 16;
 
-int64_t static_extent(const program::TensorRef& ref) {
-  return !ref.shape.empty() && ref.shape.back().is_static() ? ref.shape.back().value : 0;
+// The outputs a gemv's teams compute, at a step's shapes: result 0's
+// columns, q's, k's and v's columns end to end (matmul_qkv), or rope pairs
+// (rmsnorm_qkv_rope).
+int64_t result_columns(const StepShapes& s) { return cols(s.outputs[0]); }
+int64_t qkv_columns(const StepShapes& s) { return cols(s.outputs[0]) + cols(s.outputs[1]) + cols(s.outputs[2]); }
+int64_t rope_pairs(const StepShapes& s) { return backends::support::rope_pair_count(s.dispatch); }
+using GemvOutputs = int64_t (*)(const StepShapes&);
+
+// The dispatch's tensors with their static extents, 0 for a symbolic one.
+// The team is a build constant, chosen from these; a product whose columns
+// or K are symbolic keeps the smallest. Any team is correct: the group
+// count divides by the same one.
+std::vector<std::vector<int64_t>> static_extents(const std::vector<program::TensorRef>& refs) {
+  std::vector<std::vector<int64_t>> shapes;
+  for (const program::TensorRef& ref : refs) {
+    std::vector<int64_t>& shape = shapes.emplace_back();
+    for (const program::Dim& dim : ref.shape) shape.push_back(dim.is_static() ? dim.value : 0);
+  }
+  return shapes;
 }
 
-// The outputs a gemv's teams compute: result 0's columns, q's, k's and v's
-// columns end to end (matmul_qkv), or rope pairs (rmsnorm_qkv_rope).
-int64_t result_columns(const program::Dispatch& d) { return static_extent(d.outputs[0]); }
-int64_t qkv_columns(const program::Dispatch& d) {
-  return static_extent(d.outputs[0]) + static_extent(d.outputs[1]) + static_extent(d.outputs[2]);
-}
-int64_t rope_pairs(const program::Dispatch& d) { return backends::support::rope_pair_count(d); }
-
-template <int64_t (*outputs)(const program::Dispatch&)>
+template <GemvOutputs outputs>
 int64_t gemv_team(const program::Dispatch& d, int64_t wg) {
   if (!flag(d, "transpose_b")) return 1;
-  const int64_t n = outputs(d), k = static_extent(d.inputs[0]);
+  const std::vector<std::vector<int64_t>> inputs = static_extents(d.inputs), results = static_extents(d.outputs);
+  const int64_t n = outputs({d, inputs, results}), k = cols(inputs[0]);
   int64_t lanes = std::min<int64_t>(32, wg);
+  if (n <= 0 || k <= 0) return lanes;
   while (lanes < wg && (ceil_div(n, wg / lanes) < kGemvMinGroups || ceil_div(k, 8 * lanes) > kGemvMaxChunks)) {
     lanes *= 2;
   }
@@ -87,9 +98,9 @@ int64_t subgroup_team(const program::Dispatch& d, int64_t wg) {
   return flag(d, "transpose_b") ? std::min<int64_t>(32, wg) : 1;
 }
 
-template <int64_t (*outputs)(const program::Dispatch&), TeamSize team>
+template <GemvOutputs outputs, TeamSize team>
 int64_t gemv_groups(const StepShapes& s, int64_t wg) {
-  return rows(s.inputs[0]) * ceil_div(outputs(s.dispatch), wg / team(s.dispatch, wg));
+  return rows(s.inputs[0]) * ceil_div(outputs(s), wg / team(s.dispatch, wg));
 }
 
 // Tiled: TILE x TILE outputs per group (TILE in prelude.cl).
@@ -140,10 +151,10 @@ int64_t attention_decode_scratch(const StepShapes& s) {
 constexpr OpenclKernel elementwise{per_result_element, 256};
 constexpr OpenclKernel per_row{per_input_row, 256};
 // gemv kernels, one launch for both variants (prelude.cl's split).
-template <int64_t (*outputs)(const program::Dispatch&)>
+template <GemvOutputs outputs>
 constexpr OpenclKernel gemv_of{
     .groups = gemv_groups<outputs, gemv_team<outputs>>, .workgroup = 256, .team = gemv_team<outputs>};
-template <int64_t (*outputs)(const program::Dispatch&)>
+template <GemvOutputs outputs>
 constexpr OpenclKernel gemv_subgroup_of{.groups = gemv_groups<outputs, subgroup_team>,
                                         .workgroup = 256,
                                         .subgroups = true,

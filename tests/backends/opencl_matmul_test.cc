@@ -96,6 +96,33 @@ TEST_P(OpenclMatmulTest, MatmulLayoutsAndWeightDtypes) {
   expect_close(decode(DType::f32, (*out)[2]), product(x1, wn, nullptr, 1, rows, 37, 290, false, false), "f32 [K, N]");
 }
 
+// A one-row product whose columns change from step to step (two
+// activations): the kernel's team is a build constant, its launch follows
+// each step's column count (kernel_table.cc). The Vulkan plugin refuses a
+// symbolic last dim; this one runs it.
+TEST_P(OpenclMatmulTest, OneRowOfSymbolicColumns) {
+  const std::string variant = GetParam();
+  ProgramBuilder b;
+  b.slot("N", 700);
+  const auto x = b.arena(DType::f32, {b.dim(1), b.dim(40)});
+  const auto w = b.arena(DType::f32, {b.dim("N"), b.dim(40)});
+  const auto y = b.arena(DType::f32, {b.dim(1), b.dim("N")});
+  b.input("x", x);
+  b.input("w", w);
+  b.output("y", y);
+  b.dispatch("matmul", variant, {bool_constant("transpose_b", true)}, {x, w}, {y});
+  OpenclRun run;
+  absl::Status compiled = run.compile(b, {});
+  ASSERT_TRUE(compiled.ok()) << compiled;
+  for (const int64_t n : {700, 37, 513}) {
+    const std::vector<float> xs = random_floats(40, 40 + n), ws = random_floats(n * 40, 41 + n);
+    auto out = run.run({n}, {encode(DType::f32, xs), encode(DType::f32, ws)});
+    ASSERT_TRUE(out.ok()) << out.status();
+    expect_close(decode(DType::f32, (*out)[0]), product(xs, ws, nullptr, 1, 1, 40, n, true, false),
+                 "N = " + std::to_string(n));
+  }
+}
+
 TEST_P(OpenclMatmulTest, BatchedProductsAndF16Activations) {
   const std::string variant = GetParam();
   ProgramBuilder b;

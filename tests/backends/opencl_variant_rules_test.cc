@@ -118,6 +118,27 @@ TEST(OpenclVariantRulesTest, GemvTeamsFillTheDeviceAndBoundEachLanesShare) {
   EXPECT_EQ(alone.groups, 4);
 }
 
+// The team is a build constant: symbolic rows leave it to the columns and
+// K, a symbolic column count keeps 32; the group count follows each step's
+// extents either way.
+TEST(OpenclVariantRulesTest, GemvTeamsOfSymbolicProducts) {
+  const KernelRow* row = backends::support::find_kernel(kernel_table(), "matmul", "gemv");
+  ASSERT_NE(row, nullptr);
+  program::Dispatch rows_symbolic = gemv_dispatch(2048, 2048, true);
+  rows_symbolic.inputs[0].shape[0] = program::Dim::of_slot(0);
+  rows_symbolic.outputs[0].shape[0] = program::Dim::of_slot(0);
+  EXPECT_EQ(row->kernel.team(rows_symbolic, 256), 128);
+  const std::vector<std::vector<int64_t>> three_rows_in = {{3, 2048}, {2048, 2048}}, three_rows_out = {{3, 2048}};
+  EXPECT_EQ(row->kernel.groups({rows_symbolic, three_rows_in, three_rows_out}, 256), 3 * 1024);
+
+  program::Dispatch columns_symbolic = gemv_dispatch(2048, 2048, true);
+  columns_symbolic.inputs[1].shape[0] = program::Dim::of_slot(0);
+  columns_symbolic.outputs[0].shape[1] = program::Dim::of_slot(0);
+  EXPECT_EQ(row->kernel.team(columns_symbolic, 256), 32);
+  const std::vector<std::vector<int64_t>> in = {{1, 2048}, {500, 2048}}, out = {{1, 500}};
+  EXPECT_EQ(row->kernel.groups({columns_symbolic, in, out}, 256), 63);  // 8 outputs a group
+}
+
 // gemv_subgroup's teams are subgroups taking the group's outputs in turn:
 // they stay at 32, or most subgroups of a group would idle.
 TEST(OpenclVariantRulesTest, SubgroupGemvKeepsTeamsOf32) {
