@@ -58,7 +58,7 @@ class GgufWriter {
     GgmlType type;
     std::vector<int64_t> shape;  // outermost first
     uint64_t bytes = 0;
-    std::vector<uint8_t> data;  // empty for a tensor the caller streams
+    std::vector<uint8_t> data = {};  // empty for a tensor the caller streams
     bool streamed = false;
   };
 
