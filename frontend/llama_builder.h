@@ -41,7 +41,7 @@ struct LlamaGraphOptions {
   // Prefill computes the output norm and the lm head for every row, not
   // only the last one.
   bool all_logits = false;
-  SamplingOp sampling;
+  SamplingOp sampling = {};
   // The KV cache's dtype (llama.cpp's -ctk/-ctv): f32, or f16 / bf16 for
   // half the bytes; k and v are rounded to it as they are written.
   ir::DType cache_dtype = ir::DType::f32;

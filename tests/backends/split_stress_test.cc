@@ -119,7 +119,9 @@ TEST_P(SplitStressTest, EveryRepeatMatchesNumPy) {
   for (int r = 0; r < count; ++r) {
     absl::StatusOr<BackendRun> run = run_on_backend(*backend, c.op_case, kConformancePipeline, {{c.op_case.op, c.variant}});
     ASSERT_TRUE(run.ok()) << "repeat " << r << ": " << run.status();
-    if (r == 0) ASSERT_EQ(run->program.dispatches.back().variant, c.variant);
+    if (r == 0) {
+      ASSERT_EQ(run->program.dispatches.back().variant, c.variant);
+    }
     if (absl::Status s = compare_results(run->results, *want, c.op_case.tolerance); !s.ok()) {
       if (++failures <= 5) ADD_FAILURE() << "repeat " << r << " of " << count << ": " << s << describe(run->results, *want);
     }
