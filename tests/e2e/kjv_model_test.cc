@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,28 @@ class KjvModelTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(session.ok()) << session.status();
     session_ = *std::move(session);
   }
+
+  // A session of the model opened with `sampling` on the device, or without
+  // (every token drawn from the logits row read back); null after a failure.
+  std::unique_ptr<Session> open_sampling(const std::optional<SamplingOptions>& sampling) {
+    SessionOptions options;
+    options.sampling = sampling;
+    absl::StatusOr<std::unique_ptr<Session>> session = Session::open(path_, options);
+    EXPECT_TRUE(session.ok()) << session.status();
+    return session.ok() ? *std::move(session) : nullptr;
+  }
+
+  // Generates from the reference prompt; `bytes_read` gets what the device
+  // sent back meanwhile.
+  absl::StatusOr<GenerationResult> generate_from_prompt(Session& session, const GenerateOptions& options,
+                                                        uint64_t& bytes_read) {
+    const kiln_counters before = session.counters();
+    absl::StatusOr<GenerationResult> result = generate(session, prompt(), options);
+    bytes_read = session.counters().bytes_from_device - before.bytes_from_device;
+    return result;
+  }
+
+  std::vector<int32_t> prompt() const { return reference_["generation"]["prompt_ids"].get<std::vector<int32_t>>(); }
 
   std::string path_;
   nlohmann::json reference_;
@@ -91,7 +114,6 @@ TEST_P(KjvModelTest, GreedyContinuationMatchesTokenForToken) {
 // the device's top_k op reads back; the same draw from full logits on the
 // host (a session opened without sampling) gives the same text.
 TEST_P(KjvModelTest, DeviceSamplingGivesTheHostSamplersText) {
-  const std::vector<int32_t> prompt = reference_["generation"]["prompt_ids"].get<std::vector<int32_t>>();
   GenerateOptions options;
   options.max_new_tokens = 40;
   options.sampling.temperature = 0.8;
@@ -99,20 +121,17 @@ TEST_P(KjvModelTest, DeviceSamplingGivesTheHostSamplersText) {
   options.stop_at_eos = false;
   std::vector<GenerationResult> results;
   for (const bool on_device : {true, false}) {
-    SessionOptions session_options;
-    if (on_device) session_options.sampling = options.sampling;
-    absl::StatusOr<std::unique_ptr<Session>> session = Session::open(path_, session_options);
-    ASSERT_TRUE(session.ok()) << session.status();
-    ASSERT_EQ((*session)->samples_on_device(options.sampling), on_device);
-    const kiln_counters before = (*session)->counters();
-    absl::StatusOr<GenerationResult> result = generate(**session, prompt, options);
+    std::unique_ptr<Session> session = open_sampling(on_device ? std::optional(options.sampling) : std::nullopt);
+    ASSERT_NE(session, nullptr);
+    ASSERT_EQ(session->samples_on_device(options.sampling), on_device);
+    uint64_t read = 0;
+    absl::StatusOr<GenerationResult> result = generate_from_prompt(*session, options, read);
     ASSERT_TRUE(result.ok()) << result.status();
     ASSERT_EQ(result->tokens.size(), 40u);
     // On the device, a token reads back top_k = 40 ids and their logits,
     // not the vocabulary's.
-    const uint64_t read = (*session)->counters().bytes_from_device - before.bytes_from_device;
     const uint64_t steps_read = 1 + static_cast<uint64_t>(result->decode_steps);
-    const uint64_t row_bytes = on_device ? 40 * 8 : (*session)->vocab_size() * sizeof(float);
+    const uint64_t row_bytes = on_device ? 40 * 8 : session->vocab_size() * sizeof(float);
     EXPECT_EQ(read, steps_read * row_bytes) << (on_device ? "device sampling" : "host sampling");
     results.push_back(*std::move(result));
   }
@@ -125,7 +144,6 @@ TEST_P(KjvModelTest, DeviceSamplingGivesTheHostSamplersText) {
 // (kMaxDeviceTopK): the session's Programs end in logits, each token reads
 // the row back, and the text is the host sampler's.
 TEST_P(KjvModelTest, TopKZeroSamplesTheLogitsRowOnTheHost) {
-  const std::vector<int32_t> prompt = reference_["generation"]["prompt_ids"].get<std::vector<int32_t>>();
   GenerateOptions options;
   options.max_new_tokens = 12;
   options.sampling.temperature = 0.8;
@@ -134,19 +152,16 @@ TEST_P(KjvModelTest, TopKZeroSamplesTheLogitsRowOnTheHost) {
   options.stop_at_eos = false;
   std::vector<GenerationResult> results;
   for (const bool with_sampling : {true, false}) {
-    SessionOptions session_options;
-    if (with_sampling) session_options.sampling = options.sampling;
-    absl::StatusOr<std::unique_ptr<Session>> session = Session::open(path_, session_options);
-    ASSERT_TRUE(session.ok()) << session.status();
-    EXPECT_FALSE((*session)->samples_on_device(options.sampling));
+    std::unique_ptr<Session> session = open_sampling(with_sampling ? std::optional(options.sampling) : std::nullopt);
+    ASSERT_NE(session, nullptr);
+    EXPECT_FALSE(session->samples_on_device(options.sampling));
     // Nor can a caller ask the device for candidates it does not compute.
-    EXPECT_EQ((*session)->feed_and_sample(prompt, prompt).status().code(), absl::StatusCode::kFailedPrecondition);
-    EXPECT_EQ((*session)->position(), 0);
-    const kiln_counters before = (*session)->counters();
-    absl::StatusOr<GenerationResult> result = generate(**session, prompt, options);
+    EXPECT_EQ(session->feed_and_sample(prompt(), prompt()).status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(session->position(), 0);
+    uint64_t read = 0;
+    absl::StatusOr<GenerationResult> result = generate_from_prompt(*session, options, read);
     ASSERT_TRUE(result.ok()) << result.status();
-    const uint64_t read = (*session)->counters().bytes_from_device - before.bytes_from_device;
-    EXPECT_EQ(read, (1 + static_cast<uint64_t>(result->decode_steps)) * (*session)->vocab_size() * sizeof(float));
+    EXPECT_EQ(read, (1 + static_cast<uint64_t>(result->decode_steps)) * session->vocab_size() * sizeof(float));
     results.push_back(*std::move(result));
   }
   EXPECT_EQ(results[0].tokens, results[1].tokens);
