@@ -61,7 +61,7 @@ absl::Status Executable::enqueue_dispatch(size_t index, const program::StepValue
   }
   evaluate(d.inputs, values, bound.input_shapes);
   evaluate(d.outputs, values, bound.output_shapes);
-  const kernels::opencl::StepShapes shapes{d, bound.input_shapes, bound.output_shapes};
+  const kernels::opencl::StepShapes shapes{d, bound.input_shapes, bound.output_shapes, bound.team};
   const int64_t groups = bound.row->kernel.groups(shapes, bound.workgroup);
   if (groups <= 0) return absl::OkStatus();  // nothing to compute at this step (T = 0)
   const size_t local = bound.workgroup;

@@ -89,7 +89,8 @@ absl::StatusOr<BoundDispatch> bind_dispatch(Device& device, const program::Progr
   if (!build.ok()) return build.status();
   const uint64_t scratch_bytes = row->kernel.scratch != nullptr ? scratch_at_bound(program, d, *row) : 0;
   if (row->kernel.scratch != nullptr) build->options += " -D KILN_SCRATCH";
-  if (row->kernel.team != nullptr) absl::StrAppend(&build->options, " -D GEMV_LANES=", row->kernel.team(d, *workgroup));
+  const int64_t team = row->kernel.team != nullptr ? row->kernel.team(d, *workgroup) : 1;
+  if (row->kernel.team != nullptr) absl::StrAppend(&build->options, " -D GEMV_LANES=", team);
   const std::string name = kernels::opencl::entry_point(*row);
   const std::string source = kernels::opencl::kernel_source(name);
   if (source.empty()) return absl::InternalError(absl::StrCat(label, ": kernel file ", name, ".cl is not embedded"));
@@ -109,6 +110,7 @@ absl::StatusOr<BoundDispatch> bind_dispatch(Device& device, const program::Progr
                                                      "'; it was built for ", *workgroup));
   }
   bound.workgroup = *workgroup;
+  bound.team = team;
   bound.step_slots = std::move(build->step_slots);
   bound.scratch_bytes = scratch_bytes;
   bound.input_shapes.resize(d.inputs.size());

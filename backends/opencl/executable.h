@@ -23,6 +23,7 @@ struct BoundDispatch {
   const kernels::opencl::KernelRow* row = nullptr;
   ClKernel kernel;
   uint32_t workgroup = 0;
+  int64_t team = 1;  // a gemv kernel's GEMV_LANES (OpenclKernel::team), chosen at compile
   std::vector<int32_t> step_slots;  // the slot each step argument s0..s3 carries
   // The kernel's scratch (OpenclKernel::scratch): its bytes (0: none) and
   // its offset in the executable's scratch buffer.

@@ -65,7 +65,7 @@ using GemvOutputs = int64_t (*)(const StepShapes&);
 // The dispatch's tensors with their static extents, 0 for a symbolic one.
 // The team is a build constant, chosen from these; a product whose columns
 // or K are symbolic keeps the smallest. Any team is correct: the group
-// count divides by the same one.
+// count divides by the same one (StepShapes::team).
 std::vector<std::vector<int64_t>> static_extents(const std::vector<program::TensorRef>& refs) {
   std::vector<std::vector<int64_t>> shapes;
   for (const program::TensorRef& ref : refs) {
@@ -75,12 +75,19 @@ std::vector<std::vector<int64_t>> static_extents(const std::vector<program::Tens
   return shapes;
 }
 
+// The smallest team: 32 work-items an output with transpose_b (at most
+// WG), else 1 (a work-item computes an output alone, neighbours reading
+// neighbouring columns).
+int64_t smallest_team(const program::Dispatch& d, int64_t wg) {
+  return flag(d, "transpose_b") ? std::min<int64_t>(32, wg) : 1;
+}
+
 template <GemvOutputs outputs>
 int64_t gemv_team(const program::Dispatch& d, int64_t wg) {
-  if (!flag(d, "transpose_b")) return 1;
+  int64_t lanes = smallest_team(d, wg);
+  if (lanes == 1) return 1;
   const std::vector<std::vector<int64_t>> inputs = static_extents(d.inputs), results = static_extents(d.outputs);
   const int64_t n = outputs({d, inputs, results}), k = cols(inputs[0]);
-  int64_t lanes = std::min<int64_t>(32, wg);
   if (n <= 0 || k <= 0) return lanes;
   while (lanes < wg && (ceil_div(n, wg / lanes) < kGemvMinGroups || ceil_div(k, 8 * lanes) > kGemvMaxChunks)) {
     lanes *= 2;
@@ -88,19 +95,9 @@ int64_t gemv_team(const program::Dispatch& d, int64_t wg) {
   return lanes;
 }
 
-// gemv_subgroup: a team is a subgroup, whatever GEMV_LANES says, and a
-// group's subgroups take its outputs in turn, so its teams stay at 32 (WG /
-// 32 outputs a group, about one per subgroup): a larger team would leave
-// most subgroups idle. Filling the device on small products would take an
-// output split over several subgroups; no device we run has OpenCL
-// subgroups to measure that on.
-int64_t subgroup_team(const program::Dispatch& d, int64_t wg) {
-  return flag(d, "transpose_b") ? std::min<int64_t>(32, wg) : 1;
-}
-
-template <GemvOutputs outputs, TeamSize team>
+template <GemvOutputs outputs>
 int64_t gemv_groups(const StepShapes& s, int64_t wg) {
-  return rows(s.inputs[0]) * ceil_div(outputs(s), wg / team(s.dispatch, wg));
+  return rows(s.inputs[0]) * ceil_div(outputs(s), wg / s.team);
 }
 
 // Tiled: TILE x TILE outputs per group (TILE in prelude.cl).
@@ -151,14 +148,17 @@ int64_t attention_decode_scratch(const StepShapes& s) {
 constexpr OpenclKernel elementwise{per_result_element, 256};
 constexpr OpenclKernel per_row{per_input_row, 256};
 // gemv kernels, one launch for both variants (prelude.cl's split).
+// gemv_subgroup's team is a subgroup, whatever GEMV_LANES says, and a
+// group's subgroups take its outputs in turn, so its teams stay at the
+// smallest (WG / 32 outputs a group, about one per subgroup): a larger team
+// would leave most subgroups idle. Filling the device on small products
+// would take an output split over several subgroups; no device we run has
+// OpenCL subgroups to measure that on.
 template <GemvOutputs outputs>
-constexpr OpenclKernel gemv_of{
-    .groups = gemv_groups<outputs, gemv_team<outputs>>, .workgroup = 256, .team = gemv_team<outputs>};
+constexpr OpenclKernel gemv_of{.groups = gemv_groups<outputs>, .workgroup = 256, .team = gemv_team<outputs>};
 template <GemvOutputs outputs>
-constexpr OpenclKernel gemv_subgroup_of{.groups = gemv_groups<outputs, subgroup_team>,
-                                        .workgroup = 256,
-                                        .subgroups = true,
-                                        .team = subgroup_team};
+constexpr OpenclKernel gemv_subgroup_of{
+    .groups = gemv_groups<outputs>, .workgroup = 256, .subgroups = true, .team = smallest_team};
 constexpr OpenclKernel gemv = gemv_of<result_columns>;
 constexpr OpenclKernel gemv_subgroup = gemv_subgroup_of<result_columns>;
 constexpr OpenclKernel tiled{matmul_tiled_groups, kTile * kTile, true};

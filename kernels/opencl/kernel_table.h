@@ -11,11 +11,14 @@
 
 namespace kiln::kernels::opencl {
 
-// A dispatch's tensors at one step: every extent evaluated.
+// A dispatch's tensors at one step: every extent evaluated; and, for a gemv
+// kernel, the team it was built with (OpenclKernel::team, chosen once at
+// compile), 1 for the others.
 struct StepShapes {
   const program::Dispatch& dispatch;
   std::span<const std::vector<int64_t>> inputs;
   std::span<const std::vector<int64_t>> outputs;
+  int64_t team = 1;
 };
 
 // How many work-groups of |workgroup| work-items cover a dispatch at one
@@ -29,8 +32,8 @@ using ScratchBytes = int64_t (*)(const StepShapes& shapes);
 
 // How many work-items share one output of a gemv kernel (prelude.cl's
 // GEMV_LANES), from the dispatch's static shapes and the work-group size:
-// the kernel is built with -D GEMV_LANES=<it>, and the kernel's GroupCount
-// calls the same function, so both sides agree.
+// called once at compile, the kernel is built with -D GEMV_LANES=<it> and
+// every step's GroupCount divides by it (StepShapes::team).
 using TeamSize = int64_t (*)(const program::Dispatch& dispatch, int64_t workgroup);
 
 // The host's side of one kernel file `{op}_{variant}.cl`: its entry point is

@@ -80,7 +80,9 @@ Launch gemv_launch(const program::Dispatch& d, int64_t workgroup) {
   if (row == nullptr || row->kernel.team == nullptr) return {0, 0};
   const std::vector<std::vector<int64_t>> inputs = {{1, d.inputs[0].shape[1].value}, {}};
   const std::vector<std::vector<int64_t>> outputs = {{1, d.outputs[0].shape[1].value}};
-  return {row->kernel.team(d, workgroup), row->kernel.groups({d, inputs, outputs}, workgroup)};
+  // As the plugin does: the team once at compile, the group count per step.
+  const int64_t team = row->kernel.team(d, workgroup);
+  return {team, row->kernel.groups({d, inputs, outputs, team}, workgroup)};
 }
 
 TEST(OpenclVariantRulesTest, EveryGemvKernelAndNoOtherChoosesATeam) {
@@ -129,14 +131,14 @@ TEST(OpenclVariantRulesTest, GemvTeamsOfSymbolicProducts) {
   rows_symbolic.outputs[0].shape[0] = program::Dim::of_slot(0);
   EXPECT_EQ(row->kernel.team(rows_symbolic, 256), 128);
   const std::vector<std::vector<int64_t>> three_rows_in = {{3, 2048}, {2048, 2048}}, three_rows_out = {{3, 2048}};
-  EXPECT_EQ(row->kernel.groups({rows_symbolic, three_rows_in, three_rows_out}, 256), 3 * 1024);
+  EXPECT_EQ(row->kernel.groups({rows_symbolic, three_rows_in, three_rows_out, 128}, 256), 3 * 1024);
 
   program::Dispatch columns_symbolic = gemv_dispatch(2048, 2048, true);
   columns_symbolic.inputs[1].shape[0] = program::Dim::of_slot(0);
   columns_symbolic.outputs[0].shape[1] = program::Dim::of_slot(0);
   EXPECT_EQ(row->kernel.team(columns_symbolic, 256), 32);
   const std::vector<std::vector<int64_t>> in = {{1, 2048}, {500, 2048}}, out = {{1, 500}};
-  EXPECT_EQ(row->kernel.groups({columns_symbolic, in, out}, 256), 63);  // 8 outputs a group
+  EXPECT_EQ(row->kernel.groups({columns_symbolic, in, out, 32}, 256), 63);  // 8 outputs a group
 }
 
 // gemv_subgroup's teams are subgroups taking the group's outputs in turn:
