@@ -207,13 +207,13 @@ absl::StatusOr<std::vector<float>> Session::feed(std::span<const int32_t> tokens
 absl::StatusOr<Candidates> Session::feed_and_sample(std::span<const int32_t> tokens,
                                                     std::span<const int32_t> history) {
   if (!sampling_) return absl::FailedPreconditionError("this session was opened without device sampling");
-  if (sampling_op(*sampling_, vocab_size()).k == 0) {
+  const frontend::SamplingOp op = sampling_op(*sampling_, vocab_size());
+  if (op.k == 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "this session's sampling keeps more than ", kMaxDeviceTopK,
         " candidates, which the host draws from the logits; feed the tokens and sample those"));
   }
   if (absl::Status s = check_feed(tokens); !s.ok()) return s;
-  const frontend::SamplingOp op = sampling_op(*sampling_, vocab_size());
   const std::vector<int32_t> recent = recent_tokens(history, sampling_->repeat_last_n, op.window);
   std::vector<float> unused;
   Candidates candidates;
