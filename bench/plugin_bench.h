@@ -197,9 +197,9 @@ class Loaded {
     std::vector<kiln_profile_entry> entries(count);
     if (api->get_profile(executable_, entries.data(), count, &count, &e) != KILN_OK) return 0;
     uint64_t runs = 0, nanoseconds = 0;
-    for (uint32_t i = 0; i < std::min<uint32_t>(count, static_cast<uint32_t>(entries.size())); ++i) {
-      runs += entries[i].runs;
-      nanoseconds += entries[i].nanoseconds;
+    for (const kiln_profile_entry& entry : entries) {
+      runs += entry.runs;
+      nanoseconds += entry.nanoseconds;
     }
     return runs == 0 ? 0 : static_cast<double>(nanoseconds) / static_cast<double>(runs) / 1e3;
   }
