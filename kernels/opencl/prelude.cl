@@ -221,6 +221,20 @@ float group_max(float v, __local float* scratch) {
 
 float dot8(const float8 a, const float8 b) { return dot(a.lo, b.lo) + dot(a.hi, b.hi); }
 
+// With TRANSPOSE_B and K a multiple of 8, a team's |lanes| lanes take the
+// 8-element chunks of K in turn: lane l reads chunks l, l + lanes, ...,
+// CHUNKS_PER_LANE(lanes) of them, the last one past K for some lanes unless
+// LAST_CHUNK_LIVE(lanes). The loops count rounds, not chunks, so that with
+// gemv's team a build constant (GEMV_LANES) the trip count is one too and
+// the loop unrolls whole: the lane's loads become straight-line code that
+// the assembler can put in flight together, where NVIDIA's OpenCL compiles
+// a loop over j < K / 8 to one 16-byte load per iteration. On the H100 the
+// whole unroll took the 14336x4096 product from 0.90 to 0.93 of the device
+// copy (bench/README.md). kernel_table.cc's team rule bounds the rounds
+// (kGemvMaxChunks), and so the unroll.
+#define CHUNKS_PER_LANE(lanes) ((IN0_COLS / 8 + (lanes) - 1) / (lanes))
+#define LAST_CHUNK_LIVE(lanes) (IN0_COLS / 8 % (lanes) == 0)
+
 // gemv: lane |lane| of |lanes|' share of row x times output column n of
 // weight W (N columns). With TRANSPOSE_B the lanes stride over the
 // contiguous weight row, 8 elements at a time where K allows; otherwise a
@@ -232,7 +246,10 @@ float dot8(const float8 a, const float8 b) { return dot(a.lo, b.lo) + dot(a.hi, 
     float acc = 0.0f;                                                                                      \
     if (TRANSPOSE_B && IN0_COLS % 8 == 0) {                                                                \
       const __global STORAGE(IN##W##_DT)* row = w + n * IN0_COLS;                                         \
-      for (uint j = lane; j < IN0_COLS / 8; j += lanes) acc += dot8(LOAD8A(IN0_DT, x, j), LOAD8A(IN##W##_DT, row, j)); \
+      _Pragma("unroll") for (uint i = 0; i < CHUNKS_PER_LANE(lanes); ++i) {                               \
+        const uint j = lane + i * lanes;                                                                   \
+        if (LAST_CHUNK_LIVE(lanes) || j < IN0_COLS / 8) acc += dot8(LOAD8A(IN0_DT, x, j), LOAD8A(IN##W##_DT, row, j)); \
+      }                                                                                                    \
     } else if (TRANSPOSE_B) {                                                                              \
       const __global STORAGE(IN##W##_DT)* row = w + n * IN0_COLS;                                         \
       for (uint k = lane; k < IN0_COLS; k += lanes) acc += LOAD(IN0_DT, x, k) * LOAD(IN##W##_DT, row, k); \
@@ -261,7 +278,9 @@ float dot8(const float8 a, const float8 b) { return dot(a.lo, b.lo) + dot(a.hi, 
     if (TRANSPOSE_B && IN0_COLS % 8 == 0) {                                                               \
       const __global STORAGE(IN##A##_DT)* row_a = wa + na * IN0_COLS;                                     \
       const __global STORAGE(IN##B##_DT)* row_b = wb + nb * IN0_COLS;                                     \
-      for (uint j = lane; j < IN0_COLS / 8; j += lanes) {                                                 \
+      _Pragma("unroll") for (uint i = 0; i < CHUNKS_PER_LANE(lanes); ++i) {                              \
+        const uint j = lane + i * lanes;                                                                  \
+        if (!LAST_CHUNK_LIVE(lanes) && j >= IN0_COLS / 8) break;                                          \
         const float8 v = LOAD8A(IN0_DT, x, j);                                                            \
         squares += dot8(v, v);                                                                            \
         const float8 vg = v * LOAD8A(IN1_DT, g, j);                                                       \

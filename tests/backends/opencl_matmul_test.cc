@@ -96,6 +96,45 @@ TEST_P(OpenclMatmulTest, MatmulLayoutsAndWeightDtypes) {
   expect_close(decode(DType::f32, (*out)[2]), product(x1, wn, nullptr, 1, rows, 37, 290, false, false), "f32 [K, N]");
 }
 
+// One-row f16 products long enough in K that a gemv lane reads several
+// rounds of 8-element chunks (prelude.cl's CHUNKS_PER_LANE, the loop the
+// kernel unrolls whole), with and without a partial last round: 257 chunks
+// over a team of 256 (kernel_table.cc's rule at 300 outputs), 385 and 512
+// over a team of 128 (2,048 outputs).
+TEST_P(OpenclMatmulTest, OneRowOverSeveralRoundsOfK) {
+  const std::string variant = GetParam();
+  const struct {
+    int64_t n, k;
+  } shapes[] = {{300, 2056}, {2048, 3080}, {2048, 4096}};
+  ProgramBuilder b;
+  std::vector<std::vector<uint8_t>> weights;
+  std::vector<std::vector<float>> ws, xs;
+  std::vector<std::vector<uint8_t>> inputs;
+  for (const auto& s : shapes) {
+    const std::string name = std::to_string(s.n) + "x" + std::to_string(s.k);
+    const auto x = b.arena(DType::f32, {b.dim(1), b.dim(s.k)});
+    const auto w = b.weight("w" + name, DType::f16, {s.n, s.k});
+    const auto y = b.arena(DType::f32, {b.dim(1), b.dim(s.n)});
+    b.input("x" + name, x);
+    b.output("y" + name, y);
+    b.dispatch("matmul", variant, {bool_constant("transpose_b", true)}, {x, w}, {y});
+    ws.push_back(rounded(DType::f16, random_floats(s.n * s.k, 50 + s.k)));
+    weights.push_back(encode(DType::f16, ws.back()));
+    xs.push_back(random_floats(s.k, 51 + s.k));
+    inputs.push_back(encode(DType::f32, xs.back()));
+  }
+  OpenclRun run;
+  absl::Status compiled = run.compile(b, weights);
+  ASSERT_TRUE(compiled.ok()) << compiled;
+  auto out = run.run({}, inputs);
+  ASSERT_TRUE(out.ok()) << out.status();
+  for (size_t i = 0; i < std::size(shapes); ++i) {
+    expect_close(decode(DType::f32, (*out)[i]),
+                 product(xs[i], ws[i], nullptr, 1, 1, shapes[i].k, shapes[i].n, true, false),
+                 std::to_string(shapes[i].n) + "x" + std::to_string(shapes[i].k));
+  }
+}
+
 // A one-row product whose columns change from step to step (two
 // activations): the kernel's team is a build constant, its launch follows
 // each step's column count (kernel_table.cc). The Vulkan plugin refuses a

@@ -92,18 +92,23 @@ TEST(OpenclVariantRulesTest, EveryGemvKernelAndNoOtherChoosesATeam) {
   }
 }
 
-// The team is the smallest power of two from 32 that gives the product at
-// least 1,024 groups and each lane at most 16 chunks of 8 elements of K.
+// The team is the smallest power of two from 32 that has 128 lanes (or one
+// per 8-element chunk of K, where K has fewer), gives the product at least
+// 1,024 groups and gives each lane at most 16 chunks.
 TEST(OpenclVariantRulesTest, GemvTeamsFillTheDeviceAndBoundEachLanesShare) {
   const struct {
     int64_t n, k, team;
   } cases[] = {
-      {14336, 4096, 32},   // 1,792 groups of 32, 16 chunks a lane
-      {128256, 2048, 32},  // the lm head
-      {28672, 8192, 64},   // 32 lanes would read 32 chunks each
-      {2048, 2048, 128},   // a 1B decode's output projection: 256 groups of 32
-      {2048, 8192, 128},   // its down projection
-      {100, 4096, 256},    // as many as a group has
+      {14336, 4096, 128},   // 4 chunks a lane, 7,168 groups
+      {128256, 2048, 128},  // the lm head
+      {28672, 8192, 128},   // 8 chunks a lane
+      {2048, 2048, 128},    // a 1B decode's output projection
+      {8192, 512, 64},      // K has 64 chunks: a lane each
+      {8192, 64, 32},       // K has 8 chunks: never under 32 lanes
+      {4096, 576, 128},     // 72 chunks: 128 lanes, 56 of them idle
+      {2048, 65536, 256},   // 32 chunks a lane with 256: as many as a group has
+      {100, 4096, 256},     // 256 lanes give 100 groups, the most there are
+      {2000, 512, 256},     // 64 chunks, but 128 lanes give 1,000 groups
   };
   for (const auto& c : cases) {
     const Launch launch = gemv_launch(gemv_dispatch(c.n, c.k, true), 256);
