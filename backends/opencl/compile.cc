@@ -89,8 +89,11 @@ absl::StatusOr<BoundDispatch> bind_dispatch(Device& device, const program::Progr
   if (!build.ok()) return build.status();
   const uint64_t scratch_bytes = row->kernel.scratch != nullptr ? scratch_at_bound(program, d, *row) : 0;
   if (row->kernel.scratch != nullptr) build->options += " -D KILN_SCRATCH";
-  const int64_t team = row->kernel.team != nullptr ? row->kernel.team(d, *workgroup) : 1;
-  if (row->kernel.team != nullptr) absl::StrAppend(&build->options, " -D GEMV_LANES=", team);
+  int64_t team = 1;
+  if (row->kernel.team != nullptr) {
+    team = row->kernel.team(d, *workgroup);
+    absl::StrAppend(&build->options, " -D GEMV_LANES=", team);
+  }
   const std::string name = kernels::opencl::entry_point(*row);
   const std::string source = kernels::opencl::kernel_source(name);
   if (source.empty()) return absl::InternalError(absl::StrCat(label, ": kernel file ", name, ".cl is not embedded"));

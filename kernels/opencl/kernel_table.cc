@@ -55,8 +55,8 @@ int64_t per_rope_item(const StepShapes& s, int64_t wg) {
 // - at most kGemvMaxChunks chunks per lane, which bounds the unroll.
 // On the H100 (bench/README.md) teams of 128 with that unroll, against the
 // previous 32 / 64 / 32, took the three benchmark products from 0.87 /
-// 1.00 / 0.99 of the device copy to 0.93 / 1.02 / 1.03. Without transpose_b a work-item computes an
-// output alone.
+// 1.00 / 0.99 of the device copy to 0.93 / 1.02 / 1.03. Without
+// transpose_b a work-item computes an output alone.
 constexpr int64_t kGemvLanes = 128;
 constexpr int64_t kGemvMinGroups = 1024;
 constexpr int64_t kGemvMaxChunks = 16;
