@@ -21,6 +21,7 @@
 #include "ir/text.h"
 #include "passes/compile.h"
 #include "tests/backends/conformance_harness.h"
+#include "tests/backends/decoder_block_graph.h"
 
 namespace kiln::backends::testing {
 
@@ -543,32 +544,10 @@ output %y)", .tolerance = kExact},
 %y = cast(%x) {dtype = "f16"}
 output %y)", .tolerance = kExact},
 
-      {.name = "decoder_attention_block", .op = "", .graph = R"(symbol P <= 32
-symbol T <= 8
-input %x : f32[T, 24]
-weight %g : f32[24]
-weight %wq : f16[24, 24]
-weight %wk : f16[12, 24]
-weight %wv : f16[12, 24]
-weight %wo : f16[24, 24]
-state %kc : f32[32, 2, 6]
-state %vc : f32[32, 2, 6]
-%h = rmsnorm(%x, %g)
-%q = matmul(%h, %wq) {transpose_b = true}
-%k = matmul(%h, %wk) {transpose_b = true}
-%v = matmul(%h, %wv) {transpose_b = true}
-%q3 = reshape(%q) {shape = [T, 4, 6]}
-%k3 = reshape(%k) {shape = [T, 2, 6]}
-%v3 = reshape(%v) {shape = [T, 2, 6]}
-%qr = rope(%q3) {rotary_dim = 6}
-%kr = rope(%k3) {rotary_dim = 6}
-%kc2 = kv_write(%kc, %kr)
-%vc2 = kv_write(%vc, %v3)
-%a = attention(%qr, %kc2, %vc2)
-%a2 = reshape(%a) {shape = [T, 24]}
-%o = matmul(%a2, %wo) {transpose_b = true}
-%y = add(%x, %o)
-output %y)", .steps = {{{"P", 0}, {"T", 8}}, {{"P", 8}, {"T", 4}}}, .tolerance = chain(24, 24)},
+      {.name = "decoder_attention_block",
+       .op = "",
+       .graph = std::string(kDecoderAttentionBlock),
+       .steps = {{{"P", 0}, {"T", 8}}, {{"P", 8}, {"T", 4}}}, .tolerance = chain(24, 24)},
   };
 }
 

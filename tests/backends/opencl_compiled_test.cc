@@ -13,6 +13,7 @@
 #include "passes/pass_manager.h"
 #include "passes/variant_rules.h"
 #include "program/program_json.h"
+#include "tests/backends/decoder_block_graph.h"
 #include "tests/backends/opencl_test_support.h"
 
 namespace kiln::backends::opencl_testing {
@@ -171,40 +172,15 @@ void expect_same_as_cpu(std::string_view graph, const std::vector<Step>& steps, 
 
 // The decoder attention block of the conformance suite, run as a prefill
 // of 5 tokens, then a decode token, then a chunk of 3, on one KV cache.
-constexpr std::string_view kAttentionBlock = R"(symbol P <= 32
-symbol T <= 8
-input %x : f32[T, 24]
-weight %g : f32[24]
-weight %wq : f16[24, 24]
-weight %wk : f16[12, 24]
-weight %wv : f16[12, 24]
-weight %wo : f16[24, 24]
-state %kc : f32[32, 2, 6]
-state %vc : f32[32, 2, 6]
-%h = rmsnorm(%x, %g)
-%q = matmul(%h, %wq) {transpose_b = true}
-%k = matmul(%h, %wk) {transpose_b = true}
-%v = matmul(%h, %wv) {transpose_b = true}
-%q3 = reshape(%q) {shape = [T, 4, 6]}
-%k3 = reshape(%k) {shape = [T, 2, 6]}
-%v3 = reshape(%v) {shape = [T, 2, 6]}
-%qr = rope(%q3) {rotary_dim = 6}
-%kr = rope(%k3) {rotary_dim = 6}
-%kc2 = kv_write(%kc, %kr)
-%vc2 = kv_write(%vc, %v3)
-%a = attention(%qr, %kc2, %vc2)
-%a2 = reshape(%a) {shape = [T, 24]}
-%o = matmul(%a2, %wo) {transpose_b = true}
-%y = add(%x, %o)
-output %y)";
+using ::kiln::backends::testing::kDecoderAttentionBlock;
 
 TEST(OpenclCompiledTest, AttentionBlockPrefillThenDecode) {
-  expect_same_as_cpu(kAttentionBlock, {{{"P", 0}, {"T", 5}}, {{"P", 5}, {"T", 1}}, {{"P", 6}, {"T", 3}}});
+  expect_same_as_cpu(kDecoderAttentionBlock, {{{"P", 0}, {"T", 5}}, {{"P", 5}, {"T", 1}}, {{"P", 6}, {"T", 3}}});
 }
 
 // One token per step: the gemv variants.
 TEST(OpenclCompiledTest, DecodeStepsUseGemv) {
-  std::string decode(kAttentionBlock);
+  std::string decode(kDecoderAttentionBlock);
   decode.replace(decode.find("T <= 8"), 6, "T <= 1");
   absl::StatusOr<program::Program> program = compile_graph(decode, kernels::opencl::variant_table());
   ASSERT_TRUE(program.ok()) << program.status();
