@@ -27,21 +27,8 @@
 
 namespace kiln::bench {
 
-namespace {
-double copy_gbps(std::string* error);
-}  // namespace
-
-// The copy roofline is measured before the plugin's device opens, with
-// nothing else on the GPU: measured later, beside the plugin's device, a
-// run filtered to the gemv rows (KILN_BENCH_PROFILE=1) printed copy_GBps
-// 845 and 849 on the H100, against about 3,000 where BM_CopyBandwidth ran
-// first.
 Plugin& plugin() {
-  static Plugin p = [] {
-    std::string ignored;  // BM_CopyBandwidth reports a failure
-    copy_gbps(&ignored);
-    return open_plugin("vulkan", "Vulkan");
-  }();
+  static Plugin p = open_plugin("vulkan", "Vulkan");
   return p;
 }
 
