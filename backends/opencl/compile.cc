@@ -87,8 +87,11 @@ absl::StatusOr<BoundDispatch> bind_dispatch(Device& device, const program::Progr
   if (!cl_std.ok()) return cl_std.status();
   absl::StatusOr<DispatchBuild> build = dispatch_build(program, index, *workgroup, *cl_std);
   if (!build.ok()) return build.status();
-  const uint64_t scratch_bytes = row->kernel.scratch != nullptr ? scratch_at_bound(program, d, *row) : 0;
-  if (row->kernel.scratch != nullptr) build->options += " -D KILN_SCRATCH";
+  uint64_t scratch_bytes = 0;
+  if (row->kernel.scratch != nullptr) {
+    scratch_bytes = scratch_at_bound(program, d, *row);
+    build->options += " -D KILN_SCRATCH";
+  }
   int64_t team = 1;
   if (row->kernel.team != nullptr) {
     team = row->kernel.team(d, *workgroup);
